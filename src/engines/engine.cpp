@@ -1,0 +1,62 @@
+#include "engines/engine.h"
+
+#include "engines/simulated/simulated_engine.h"
+
+namespace harvis {
+namespace {
+
+Status NotSupported(const Engine& engine, const char* what) {
+  return Status(ErrorCode::kInvalidArgument,
+                std::string("engine '") + std::string(engine.engine_name()) + "' does not support " +
+                    what);
+}
+
+}  // namespace
+
+Result<Transcript> Engine::Transcribe(const std::vector<float>&, const TranscribeOptions&) {
+  return NotSupported(*this, "transcription");
+}
+
+Result<SpeechAudio> Engine::Synthesize(std::string_view, const SynthesizeOptions&) {
+  return NotSupported(*this, "speech synthesis");
+}
+
+Result<ChatResult> Engine::Chat(const std::vector<ChatMessage>&, const ChatOptions&,
+                                const TokenCallback&, const CancellationToken*) {
+  return NotSupported(*this, "chat");
+}
+
+void EngineRegistry::Register(const std::string& engine_name, Constructor constructor) {
+  constructors_[engine_name] = std::move(constructor);
+}
+
+bool EngineRegistry::Has(const std::string& engine_name) const {
+  return constructors_.count(engine_name) > 0;
+}
+
+std::vector<std::string> EngineRegistry::Names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, ctor] : constructors_) names.push_back(name);
+  return names;
+}
+
+Result<std::unique_ptr<Engine>> EngineRegistry::Create(const ModelConfig& model) const {
+  auto it = constructors_.find(model.engine);
+  if (it == constructors_.end()) {
+    return Status(ErrorCode::kNotFound, "model '" + model.name + "': unknown engine '" +
+                                            model.engine + "'");
+  }
+  return it->second(model);
+}
+
+EngineRegistry DefaultEngineRegistry() {
+  EngineRegistry registry;
+  registry.Register("simulated", [](const ModelConfig& model) -> Result<std::unique_ptr<Engine>> {
+    auto options = SimulatedOptions::Parse(model);
+    if (!options.ok()) return options.status();
+    return std::unique_ptr<Engine>(new SimulatedEngine(model, *options));
+  });
+  return registry;
+}
+
+}  // namespace harvis

@@ -1,0 +1,167 @@
+// The Engine interface (SPEC §2, issue 3): what the scheduler needs from a model
+// runtime, and what the pipeline and HTTP layers call through leases.
+//
+// An Engine object is one model instance (one ModelConfig). The scheduler drives its
+// life: Load() onto a device, FootprintBytes() to measure it, the typed inference calls
+// while it is leased, ExportWeights() + Unload() when it is evicted. Engines know nothing
+// about budgets, queues or other models; the scheduler knows nothing about formats.
+//
+// Thread safety: Load, Unload and ExportWeights are called by one thread at a time and
+// never concurrently with inference calls (the scheduler guarantees this with leases).
+// Transcribe / Synthesize / Chat may be called concurrently (up to the model's
+// `parallel`) on a loaded engine and must be safe for that.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace harvis {
+
+// Model weights held in host RAM (the scheduler's RAM tier). `accounted_bytes` is what
+// the RAM budget is charged. Real engines hold `data` of exactly that size; the
+// simulated engine accounts its declared size without allocating it (data may be null).
+struct WeightBlob {
+  std::shared_ptr<const std::vector<std::uint8_t>> data;
+  std::uint64_t accounted_bytes = 0;
+};
+
+// Where a model is placed. Engines placed on a simulated device run on the CPU.
+struct DeviceTarget {
+  std::string id = "cpu";           // "cpu" (host RAM) or a GPU id such as "gpu0"
+  DeviceKind kind = DeviceKind::kCpu;
+  int gpu_index = -1;               // CUDA ordinal for a real GPU; -1 otherwise
+  bool simulated = false;
+};
+
+// What Load() reads: the model file, or weights already in RAM when `weights` is set
+// (only offered when CanLoadFromMemory() is true).
+struct LoadRequest {
+  DeviceTarget device;
+  std::string path;
+  const WeightBlob* weights = nullptr;
+  int threads = 1;  // CPU threads the load may use
+};
+
+// Cooperative cancellation shared between a caller and an engine call.
+class CancellationToken {
+ public:
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+// ---- speech to text ----
+struct TranscribeOptions {
+  std::string language;  // empty: auto-detect / engine default
+  std::string prompt;    // optional initial prompt
+  int threads = 1;       // CPU threads this call may use (set by the scheduler)
+};
+struct TranscriptSegment {
+  double start_s = 0;
+  double end_s = 0;
+  std::string text;
+};
+struct Transcript {
+  std::string text;
+  std::string language;
+  double duration_s = 0;
+  std::vector<TranscriptSegment> segments;
+};
+
+// ---- text to speech ----
+struct SynthesizeOptions {
+  std::string voice;     // engine voice name; empty: engine default
+  double speed = 1.0;    // 0.25 .. 4.0
+  int sample_rate = 0;   // 0: the engine's native rate
+  int threads = 1;
+};
+struct SpeechAudio {
+  std::vector<std::int16_t> pcm;  // mono
+  int sample_rate = 0;
+};
+
+// ---- chat ----
+struct ChatMessage {
+  std::string role;  // system | user | assistant
+  std::string content;
+};
+struct ChatOptions {
+  double temperature = 0.8;
+  int max_tokens = 0;  // 0: engine default
+  int threads = 1;
+  std::map<std::string, std::string> extra;  // engine-specific pass-through
+};
+// Called with each generated piece of text; return false to stop generation.
+using TokenCallback = std::function<bool(std::string_view token)>;
+struct ChatResult {
+  std::string text;
+  int tokens = 0;
+  std::string finish_reason;  // "stop", "length" or "cancelled"
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // The engine name as written in configuration ("simulated", "whisper", ...).
+  virtual std::string_view engine_name() const = 0;
+  virtual ModelKind kind() const = 0;
+
+  // Whether Load() accepts weights from RAM (LoadRequest::weights).
+  virtual bool CanLoadFromMemory() const { return false; }
+
+  // Predicted footprint before any load (e.g. from the file size); 0 when unknown.
+  virtual std::uint64_t EstimateFootprint() const { return 0; }
+
+  // Loads the model onto the device. Not thread-safe with respect to other calls.
+  virtual Status Load(const LoadRequest& request) = 0;
+  // Bytes the loaded model occupies on its device (its own buffers); 0 when unloaded.
+  virtual std::uint64_t FootprintBytes() const = 0;
+  // The weights as bytes for the RAM tier, before Unload(); nullopt if not supported.
+  virtual std::optional<WeightBlob> ExportWeights() { return std::nullopt; }
+  // Frees everything Load() allocated. Idempotent.
+  virtual void Unload() = 0;
+
+  // Typed inference calls. The default answers "not supported by this engine".
+  virtual Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
+                                        const TranscribeOptions& options);
+  virtual Result<SpeechAudio> Synthesize(std::string_view text, const SynthesizeOptions& options);
+  virtual Result<ChatResult> Chat(const std::vector<ChatMessage>& messages,
+                                  const ChatOptions& options, const TokenCallback& on_token,
+                                  const CancellationToken* cancel);
+};
+
+// Maps engine names to constructors. Thread-safe after registration is complete
+// (register everything at start-up, then only call Create/Has/Names).
+class EngineRegistry {
+ public:
+  using Constructor = std::function<Result<std::unique_ptr<Engine>>(const ModelConfig&)>;
+
+  // Registers (or replaces) the constructor for `engine_name`.
+  void Register(const std::string& engine_name, Constructor constructor);
+  bool Has(const std::string& engine_name) const;
+  std::vector<std::string> Names() const;
+  // Builds the engine named by `model.engine`; kNotFound when the name is unknown.
+  Result<std::unique_ptr<Engine>> Create(const ModelConfig& model) const;
+
+ private:
+  std::map<std::string, Constructor> constructors_;
+};
+
+// A registry with every engine built into this binary ("simulated" for now; the
+// engines issue adds whisper, pocketsphinx, espeak, flite and ollama).
+EngineRegistry DefaultEngineRegistry();
+
+}  // namespace harvis

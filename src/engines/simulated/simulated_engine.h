@@ -1,0 +1,78 @@
+// `engine: simulated` — a TEST DOUBLE of a model runtime, for scheduler tests and trace
+// replay only. It sleeps for its configured load and inference times, may fail loads on
+// purpose, accounts its declared `memory` as its footprint, and answers with placeholder
+// outputs (a transcript naming the sample count, a short sine tone, an echoing chat
+// streamed word by word). It holds no real weights.
+//
+// options (ModelConfig::options, all optional):
+//   load_time:   duration of a load from disk ("200ms"; default 0). Loads from RAM
+//                (RAM tier) take a quarter of it.
+//   infer_time:  duration of one inference call (default 0); a chat spreads it over
+//                its tokens.
+//   fail_load:   "true"/"false", or a probability in [0, 1] that a load fails.
+//   seed:        seed of the failure RNG (default: a hash of the model name), so runs
+//                are reproducible.
+//   from_memory: "false" makes CanLoadFromMemory() false (default true).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <random>
+
+#include "engines/engine.h"
+
+namespace harvis {
+
+struct SimulatedOptions {
+  Duration load_time{0};
+  Duration infer_time{0};
+  double fail_probability = 0;
+  std::uint64_t seed = 0;
+  bool from_memory = true;
+  std::uint64_t memory = 0;  // footprint: the model's declared memory (default 256MiB)
+
+  // Reads ModelConfig::options and memory; kInvalidArgument naming the bad option.
+  static Result<SimulatedOptions> Parse(const ModelConfig& model);
+};
+
+class SimulatedEngine final : public Engine {
+ public:
+  SimulatedEngine(ModelConfig model, SimulatedOptions options);
+
+  std::string_view engine_name() const override { return "simulated"; }
+  ModelKind kind() const override { return model_.kind; }
+  bool CanLoadFromMemory() const override { return options_.from_memory; }
+  std::uint64_t EstimateFootprint() const override { return options_.memory; }
+
+  Status Load(const LoadRequest& request) override;
+  std::uint64_t FootprintBytes() const override;
+  std::optional<WeightBlob> ExportWeights() override;
+  void Unload() override;
+
+  Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
+                                const TranscribeOptions& options) override;
+  Result<SpeechAudio> Synthesize(std::string_view text, const SynthesizeOptions& options) override;
+  Result<ChatResult> Chat(const std::vector<ChatMessage>& messages, const ChatOptions& options,
+                          const TokenCallback& on_token, const CancellationToken* cancel) override;
+
+  // Test hooks: how many loads succeeded, and how many of them came from RAM.
+  int successful_loads() const { return loads_.load(); }
+  int loads_from_memory() const { return loads_from_memory_.load(); }
+  // Overrides the failure probability (e.g. for fault injection in tests).
+  void set_fail_probability(double p);
+
+ private:
+  Status CheckLoaded() const;
+  bool DrawFailure();
+
+  const ModelConfig model_;
+  SimulatedOptions options_;
+  std::mutex rng_mu_;  // guards rng_ and options_.fail_probability
+  std::mt19937_64 rng_;
+  std::atomic<bool> loaded_{false};
+  std::atomic<int> loads_{0};
+  std::atomic<int> loads_from_memory_{0};
+};
+
+}  // namespace harvis

@@ -1,0 +1,62 @@
+// Residency policies (issue 3): which idle models to evict when a reservation does not
+// fit. Selectable by name (scheduler.policy):
+//   cost             (default) minimise sum of reload_time x reuse likelihood; size
+//                    breaks ties (larger first: fewer victims for the same cost).
+//   lru              LocalAI-style: least recently used first.
+//   keepalive        Ollama-style: shortest keep-alive first (then soonest expiry).
+//   unload-after-use the original Harvis low-VRAM mode: every model is unloaded after
+//                    each request (keep_alive 0); eviction order as lru.
+// Mandatory victims (members of the incoming model's exclusive group) are chosen by
+// the scheduler before the policy runs. Policies are stateless and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "scheduler/clock.h"
+
+namespace harvis {
+
+// An idle, unpinned, evictable model as the policy sees it.
+struct VictimCandidate {
+  size_t id = 0;  // caller's handle
+  std::uint64_t bytes = 0;
+  double reload_seconds = 0;    // measured (or predicted) load time
+  double reuse_likelihood = 0;  // from UsageHistory
+  Clock::TimePoint last_used{};
+  Duration keep_alive{0};
+  Clock::TimePoint expires_at{};
+};
+
+class EvictionPolicy {
+ public:
+  virtual ~EvictionPolicy() = default;
+  virtual std::string_view name() const = 0;
+  // True for unload-after-use: every model's keep-alive is treated as 0.
+  virtual bool UnloadAfterUse() const { return false; }
+  // Chooses victims whose bytes sum to at least `need`; nullopt when all candidates
+  // together free less. Returns indexes into `candidates`.
+  std::optional<std::vector<size_t>> Select(const std::vector<VictimCandidate>& candidates,
+                                            std::uint64_t need) const;
+  // Expected cost of losing these victims (for placement): sum of reload x reuse.
+  static double CostOf(const std::vector<VictimCandidate>& candidates,
+                       const std::vector<size_t>& chosen);
+
+ protected:
+  // Eviction order: true when a should be evicted before b.
+  virtual bool Before(const VictimCandidate& a, const VictimCandidate& b) const = 0;
+  // Whether a single candidate large enough may replace the greedy set (cost policy).
+  virtual bool PreferCheapestSingle() const { return false; }
+};
+
+// Builds a policy by name; kInvalidArgument for unknown names.
+Result<std::unique_ptr<EvictionPolicy>> MakeEvictionPolicy(std::string_view name);
+// The names accepted by MakeEvictionPolicy.
+std::vector<std::string> EvictionPolicyNames();
+
+}  // namespace harvis

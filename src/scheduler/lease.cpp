@@ -1,0 +1,92 @@
+#include "scheduler/lease.h"
+
+#include <cstdlib>
+
+#include "scheduler/model_entry.h"
+#include "scheduler/scheduler.h"
+
+namespace harvis {
+namespace {
+
+// One engine call: a `parallel` slot of the model, then cores from the CPU budget.
+template <typename Fn>
+auto WithSlotAndCores(ModelEntry& m, CpuBudget& cpu, int wanted, Fn&& fn) {
+  CpuGrant slot = m.slots.Acquire(1);
+  CpuGrant cores = cpu.Acquire(wanted);
+  return fn(cores.threads());
+}
+
+Status NoLease() { return Status(ErrorCode::kFailedPrecondition, "call on an empty lease"); }
+
+}  // namespace
+
+Lease::Lease(Lease&& other) noexcept
+    : scheduler_(other.scheduler_), model_(other.model_), device_(std::move(other.device_)) {
+  other.scheduler_ = nullptr;
+  other.model_ = nullptr;
+}
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release();
+    scheduler_ = other.scheduler_;
+    model_ = other.model_;
+    device_ = std::move(other.device_);
+    other.scheduler_ = nullptr;
+    other.model_ = nullptr;
+  }
+  return *this;
+}
+
+const std::string& Lease::model() const {
+  static const std::string kNone;
+  return model_ ? model_->config.name : kNone;
+}
+
+ModelKind Lease::kind() const { return model_ ? model_->config.kind : ModelKind::kStt; }
+
+void Lease::Release() {
+  if (model_ == nullptr) return;
+  scheduler_->ReleaseLease(*model_);
+  model_ = nullptr;
+  scheduler_ = nullptr;
+}
+
+int Lease::WantedThreads() const {
+  auto it = model_->config.options.find("threads");
+  if (it != model_->config.options.end()) {
+    int n = std::atoi(it->second.c_str());
+    if (n > 0) return n;
+  }
+  // A real GPU does the heavy lifting; on the host (or a simulated device) use cores.
+  return device_ == "cpu" ? 4 : 2;
+}
+
+Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,
+                                     TranscribeOptions options) const {
+  if (!valid()) return NoLease();
+  return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+    options.threads = threads;
+    return model_->engine->Transcribe(pcm, options);
+  });
+}
+
+Result<SpeechAudio> Lease::Synthesize(std::string_view text, SynthesizeOptions options) const {
+  if (!valid()) return NoLease();
+  return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+    options.threads = threads;
+    return model_->engine->Synthesize(text, options);
+  });
+}
+
+Result<ChatResult> Lease::Chat(const std::vector<ChatMessage>& messages, ChatOptions options,
+                               const TokenCallback& on_token,
+                               const CancellationToken* cancel) const {
+  if (!valid()) return NoLease();
+  return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+    options.threads = threads;
+    return model_->engine->Chat(messages, options, on_token, cancel);
+  });
+}
+
+}  // namespace harvis

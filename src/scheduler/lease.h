@@ -1,0 +1,62 @@
+// Lease: a request's reference-counted hold on a READY model (SPEC §4). While any lease
+// on a model exists, the model is never unloaded. The engine calls go through the
+// lease: each call takes one of the model's `parallel` slots and a CpuGrant from the
+// scheduler's CPU budget, and tells the engine how many threads it may use.
+//
+// Thread safety: a Lease is move-only and owned by one thread at a time; its calls may
+// run concurrently with other leases' calls. Releasing (destruction or Release()) is
+// thread-safe. A Lease must not outlive the Scheduler that issued it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "engines/engine.h"
+
+namespace harvis {
+
+class Scheduler;
+struct ModelEntry;
+
+class Lease {
+ public:
+  Lease() = default;
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease() { Release(); }
+
+  bool valid() const { return model_ != nullptr; }
+  const std::string& model() const;
+  ModelKind kind() const;
+  // The device the model is resident on ("cpu", "gpu0", ...).
+  const std::string& device() const { return device_; }
+
+  // Speech to text; options.threads is set from the CPU budget.
+  Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
+                                TranscribeOptions options = {}) const;
+  // Text to speech; options.threads is set from the CPU budget.
+  Result<SpeechAudio> Synthesize(std::string_view text, SynthesizeOptions options = {}) const;
+  // Chat with a token stream; `cancel` may be null.
+  Result<ChatResult> Chat(const std::vector<ChatMessage>& messages, ChatOptions options,
+                          const TokenCallback& on_token, const CancellationToken* cancel) const;
+
+  // Ends the lease (idempotent); the model's keep-alive clock starts when its last
+  // lease ends.
+  void Release();
+
+ private:
+  friend class Scheduler;
+  Lease(Scheduler* scheduler, ModelEntry* model, std::string device)
+      : scheduler_(scheduler), model_(model), device_(std::move(device)) {}
+  // Threads an engine call on this model would like.
+  int WantedThreads() const;
+
+  Scheduler* scheduler_ = nullptr;
+  ModelEntry* model_ = nullptr;
+  std::string device_;
+};
+
+}  // namespace harvis

@@ -1,0 +1,61 @@
+// Internal to the scheduler: one registered model (the registry entry) and its
+// lifecycle state. Fields below "guarded by Scheduler::mu_" are only touched with that
+// mutex held; the others are fixed after Scheduler::Create.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "engines/engine.h"
+#include "scheduler/clock.h"
+#include "scheduler/cpu_budget.h"
+#include "scheduler/lifecycle.h"
+#include "scheduler/usage_history.h"
+
+namespace harvis {
+
+constexpr size_t kNoDevice = std::numeric_limits<size_t>::max();
+
+struct ModelEntry {
+  ModelEntry(ModelConfig c, std::unique_ptr<Engine> e)
+      : config(std::move(c)), engine(std::move(e)), slots(std::max(1, config.parallel)),
+        owner("model:" + config.name) {}
+
+  const ModelConfig config;
+  const std::unique_ptr<Engine> engine;
+  CpuBudget slots;                    // `parallel` concurrent engine calls
+  const std::string owner;            // ledger owner name
+  std::vector<size_t> eligible;       // devices allowed by config.device
+  int group = -1;                     // index into Scheduler::groups_, -1: none
+
+  // --- guarded by Scheduler::mu_ ---
+  ModelState state = ModelState::kUnloaded;
+  bool admitting = false;        // LOADING, victims still unloading, no reservation yet
+  size_t device = kNoDevice;     // set while LOADING, READY, UNLOADING
+  int leases = 0;
+  bool unload_requested = false;  // a forced unload waits for leases; no new leases
+  std::optional<Duration> keep_alive_override;
+  Clock::TimePoint idle_since{};  // when the last lease ended (or the load finished)
+  Clock::TimePoint last_used{};
+  std::uint64_t reserved = 0;
+  std::uint64_t measured = 0;     // last measured footprint (persisted)
+  double last_load_seconds = 0;   // persisted
+  long load_count = 0;
+  std::string last_error;
+  int failures = 0;  // consecutive
+  Clock::TimePoint retry_at{};
+  UsageHistory usage;
+
+  // Whether the model occupies (or is about to occupy) its device's memory.
+  bool Resident() const {
+    return (state == ModelState::kLoading && !admitting) || state == ModelState::kReady ||
+           state == ModelState::kUnloading;
+  }
+};
+
+}  // namespace harvis

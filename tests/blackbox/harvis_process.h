@@ -1,0 +1,51 @@
+// Starts the real harvis binary on a free loopback port for black-box tests.
+#pragma once
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace harvis::testing {
+
+class HarvisProcess {
+ public:
+  struct Options {
+    std::string config_yaml;                   // written to a file when not empty
+    std::map<std::string, std::string> env;    // extra environment
+    std::filesystem::path state_dir;           // default: a fresh temp dir
+  };
+
+  // Starts `harvis serve` on 127.0.0.1 with port 0 and waits until /healthz answers.
+  explicit HarvisProcess(Options options);
+  HarvisProcess() : HarvisProcess(Options{}) {}
+  ~HarvisProcess();
+
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  httplib::Client Client() const;
+
+  // Sends `signal` and waits for the exit; returns the exit status (-1: killed by signal).
+  int SignalAndWait(int signal, int timeout_seconds = 30);
+  void Signal(int signal);
+  // The process's combined log so far.
+  std::string Log() const;
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path state_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Creates a unique temporary directory.
+std::filesystem::path MakeTempDir(const std::string& prefix);
+
+// Runs a shell command, returning its exit status, and its output in `output`.
+int RunCommand(const std::string& command, std::string* output);
+
+}  // namespace harvis::testing

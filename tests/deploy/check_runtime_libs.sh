@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# check_runtime_libs.sh BINARY DOCKERFILE
+# Every shared library BINARY loads (ldd) must belong to a Debian package that the
+# Dockerfile's runtime stage installs, to one of their dependencies, or to a package of
+# priority "required" (what debian:12-slim already has). Uses the dpkg database of this
+# machine, where the -dev packages pulled in the same runtime libraries.
+set -euo pipefail
+bin="$1" dockerfile="$2"
+
+# The package list of the runtime stage's `apt-get install` (up to the line ending in "; \").
+listed="$(awk '
+  /^FROM .*RUNTIME_IMAGE/ { rt = 1 }
+  rt && /apt-get install -y -qq --no-install-recommends/ { on = 1; next }
+  on { line = $0; gsub(/\\/, "", line); if (line ~ /;[[:space:]]*$/) { gsub(/;/, "", line); print line; on = 0; rt = 0; exit } print line }
+' "$dockerfile" | tr -s ' \t' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | sort -u)"
+[ -n "$listed" ] || { echo "no runtime package list found in $dockerfile"; exit 1; }
+
+# Closure over Depends/Pre-Depends of the listed and the required packages.
+declare -A allowed=()
+queue=($listed $(dpkg-query -W -f='${Package} ${Priority}\n' | awk '$2 == "required" { print $1 }'))
+while [ ${#queue[@]} -gt 0 ]; do
+  p="${queue[0]}"; queue=("${queue[@]:1}")
+  p="${p%%:*}"
+  [ -n "$p" ] && [ -z "${allowed[$p]:-}" ] || continue
+  allowed[$p]=1
+  deps="$(dpkg-query -W -f='${Depends}, ${Pre-Depends}' "$p" 2>/dev/null || true)"
+  # Each alternative of each dependency, without versions or architectures.
+  for d in $(printf '%s' "$deps" | tr ',|' '\n\n' | sed -E 's/\(.*\)//; s/:.*//; s/ //g' | grep -v '^$'); do
+    [ -z "${allowed[$d]:-}" ] && queue+=("$d")
+  done
+done
+
+ldd_out="$(ldd "$bin")" || { echo "ldd failed on $bin"; exit 1; }
+missing=()
+while read -r lib path; do
+  [ -n "$path" ] || continue
+  pkg=""
+  for candidate in "$path" "$(realpath "$path")" "${path#/usr}" "/usr$path"; do
+    pkg="$(dpkg-query -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1)" && [ -n "$pkg" ] && break
+  done
+  if [ -z "$pkg" ]; then missing+=("$lib (no Debian package owns $path)"); continue; fi
+  [ -n "${allowed[$pkg]:-}" ] || missing+=("$lib from $pkg")
+done < <(printf "%s\n" "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "add to the runtime stage of $dockerfile: ${missing[*]}"
+  exit 1
+fi
+echo "all shared libraries of $bin are covered"
