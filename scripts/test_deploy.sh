@@ -104,6 +104,26 @@ if [ -x "$HELM" ]; then
     --set harvis.config.server.drain_timeout=1m
   render_fails "ollama.enabled=false without ollama.url" "set ollama.url" --set ollama.enabled=false
 fi
+# When Harvis is built here, its own parser must accept the harvis.yaml the chart renders.
+HARVIS_BIN=""
+for b in "$ROOT/build/release/src/app/harvis" "$ROOT/build/debug/src/app/harvis"; do
+  [ -x "$b" ] && { HARVIS_BIN="$b"; break; }
+done
+if [ -n "$HARVIS_BIN" ] && [ -f "$WORK/reference.yaml" ]; then
+  check "harvis doctor accepts the chart's harvis.yaml (${HARVIS_BIN#"$ROOT/"})" bash -c '
+    node -e "
+      const Y = require(\"yaml\"), fs = require(\"fs\");
+      for (const d of Y.parseAllDocuments(fs.readFileSync(process.argv[1], \"utf8\"))) {
+        const o = d.toJS();
+        if (o && o.kind === \"ConfigMap\" && o.data && o.data[\"harvis.yaml\"]) fs.writeFileSync(process.argv[2], o.data[\"harvis.yaml\"]);
+      }" "$1" "$2/harvis.yaml" || exit 1
+    mkdir -p "$2/state"
+    out="$(HARVIS_STATE_DIR="$2/state" HARVIS_MODELS_DIR="$2/state/models" timeout 60 "$0" doctor --config "$2/harvis.yaml" --port 0 2>&1)"
+    printf "%s\n" "$out" | grep -qE "^ *configuration: .*\(valid" || { printf "%s\n" "$out"; exit 1; }' \
+    "$HARVIS_BIN" "$WORK/reference.yaml" "$WORK"
+else
+  echo "note: no harvis binary under build/; the rendered harvis.yaml is not parsed by harvis"
+fi
 check "chart's PrometheusRule source is identical to deploy/prometheus/harvis-rules.yaml" \
   cmp "$RULES" "$CHART/files/harvis-rules.yaml"
 check "chart's dashboard copy is identical to deploy/grafana/harvis-dashboard.json" \
@@ -128,10 +148,9 @@ done
 node_checks node "$CHECKS/check_dashboard.js" "$DASHBOARD" "$RULES" $SPEC
 
 # ------------------------------------------------------------------ container image
-check "Dockerfile: builder runs scripts/setup.sh and the release preset's configure and build" sh -c '
+check "Dockerfile: builder runs scripts/setup.sh and scripts/build.sh release harvis" sh -c '
   grep -qE "^RUN bash scripts/setup.sh$" "$0" &&
-  grep -qE "cmake --preset release( |;|$)" "$0" &&
-  grep -qE "cmake --build --preset release --target harvis" "$0" &&
+  grep -qE "^ +bash scripts/build.sh release harvis; " "$0" &&
   grep -qE "^COPY --from=builder /src/build/release/src/app/harvis " "$0"' "$DOCKERFILE"
 check "Dockerfile: the release preset exists in CMakePresets.json" \
   node -e 'const p=require(process.argv[1]); const ok=p.configurePresets.some(c=>c.name==="release")&&p.buildPresets.some(b=>b.name==="release"); process.exit(ok?0:1)' "$ROOT/CMakePresets.json"
@@ -144,11 +163,29 @@ check "Dockerfile: non-root user, volumes, port 8000, health check on /healthz, 
   grep -qE "^EXPOSE 8000$" "$0" &&
   grep -qE "^HEALTHCHECK " "$0" && grep -qF "http://localhost:\${HARVIS_PORT:-8000}/healthz" "$0" &&
   grep -qE "^ENTRYPOINT \[\"tini\", \"--\", \"harvis-entrypoint\"\]$" "$0" && grep -qE "^CMD \[\"serve\"\]$" "$0"' "$DOCKERFILE"
+# CI's scripts: .ci/run and the scripts/*.sh it calls, transitively.
+ci_scripts() {
+  local todo=("$ROOT/.ci/run") seen=" " f r
+  while [ ${#todo[@]} -gt 0 ]; do
+    f="${todo[0]}"; todo=("${todo[@]:1}")
+    case "$seen" in *" $f "*) continue ;; esac
+    seen="$seen$f "
+    [ -f "$f" ] || continue
+    echo "${f#"$ROOT/"}"
+    for r in $(grep -oE "scripts/[A-Za-z0-9_]+\.sh" "$f" | sort -u); do todo+=("$ROOT/$r"); done
+  done
+}
 if [ -f "$ROOT/.ci/run" ]; then
-  check "CI (.ci/run) runs scripts/setup.sh, the script the Dockerfile runs" \
-    grep -qE "scripts/setup\.sh" "$ROOT/.ci/run"
+  CI_SCRIPTS="$(ci_scripts)"
+  check "CI runs scripts/setup.sh and scripts/build.sh, the scripts the Dockerfile runs" sh -c '
+    for s in scripts/setup.sh scripts/build.sh; do
+      printf "%s\n" "$0" | grep -qx "$s" || { printf "CI runs: %s\nbut not %s\n" "$0" "$s"; exit 1; }
+    done' "$CI_SCRIPTS"
+  check "scripts/build.sh configures and builds a CMake preset (cmake --preset, cmake --build --preset)" sh -c '
+    grep -qF "cmake --preset \"\$PRESET\"" "$0" && grep -qF "cmake --build --preset \"\$PRESET\" --target" "$0"' \
+    "$ROOT/scripts/build.sh"
 else
-  echo "note: .ci/run not found; the Dockerfile is compared with CMakePresets.json only"
+  fail "CI entry point .ci/run exists" "the Dockerfile's steps cannot be compared with CI's"
 fi
 check "entrypoint: serve uses the default config file when present, passes other commands through" sh -c '
   set -e

@@ -268,28 +268,29 @@ void HttpServer::Post(const std::string& route, const std::string& pattern, Hand
 void HttpServer::Add(const std::string& method, const std::string& route, const std::string& pattern,
                      Handler handler) {
   impl_->routes.emplace_back(method, std::regex(pattern));
-  auto wrapped = [this, route, handler](const httplib::Request& req, httplib::Response& res) {
+  // Runs the handler. `in_flight` (null for probes) lives until the response, streamed
+  // or not, is finished or dropped, so draining waits for it.
+  auto dispatch = [route, handler](const httplib::Request& req, httplib::Response& res,
+                                   std::shared_ptr<InFlightGuard> in_flight) {
     t_route = route;
-    if (impl_->IsOpenPath(req.path)) {
-      WriteResponse(handler(ToRequest(req)), res);
-      return;
-    }
-    // Counts the request until its response, streamed or not, is finished or dropped.
-    auto in_flight = std::make_shared<InFlightGuard>(in_flight_);
     HttpResponse response = handler(ToRequest(req));
-    if (response.stream) {
+    if (response.stream && in_flight) {
       response.stream = [inner = std::move(response.stream), in_flight](StreamSink& sink) { inner(sink); };
     }
     WriteResponse(response, res);
   };
   if (method == "GET") {
-    impl_->server.Get(pattern, wrapped);
+    impl_->server.Get(pattern, [this, dispatch](const httplib::Request& req, httplib::Response& res) {
+      dispatch(req, res, impl_->IsOpenPath(req.path) ? nullptr : std::make_shared<InFlightGuard>(in_flight_));
+    });
     return;
   }
   // Bodies are read through a content reader so that the size limit also holds for
-  // chunked uploads, which httplib 0.11 would otherwise buffer without bound.
-  impl_->server.Post(pattern, [this, wrapped](const httplib::Request& req, httplib::Response& res,
-                                              const httplib::ContentReader& reader) {
+  // chunked uploads, which httplib 0.11 would otherwise buffer without bound. A request
+  // counts as in flight from its first body byte.
+  impl_->server.Post(pattern, [this, dispatch](const httplib::Request& req, httplib::Response& res,
+                                               const httplib::ContentReader& reader) {
+    auto in_flight = std::make_shared<InFlightGuard>(in_flight_);
     std::string body;
     const uint64_t limit = impl_->options.max_body;
     bool within_limit = true;
@@ -300,7 +301,6 @@ void HttpServer::Add(const std::string& method, const std::string& route, const 
     });
     // httplib itself sets 413 when Content-Length announces too much.
     if (!within_limit || res.status == 413) {
-      t_route = "unmatched";
       WriteResponse(ErrorResponse(413, "request body exceeds the limit of " + std::to_string(limit) + " bytes",
                                   "payload_too_large"),
                     res);
@@ -313,7 +313,7 @@ void HttpServer::Add(const std::string& method, const std::string& route, const 
     }
     httplib::Request with_body = req;
     with_body.body = std::move(body);
-    wrapped(with_body, res);
+    dispatch(with_body, res, std::move(in_flight));
   });
 }
 

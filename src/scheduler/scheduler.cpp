@@ -99,7 +99,7 @@ Status Scheduler::AddDevices(const std::vector<DeviceInfo>& devices) {
 
 Status Scheduler::AddModels(std::vector<ModelConfig> models) {
   std::vector<DeviceInfo> infos;
-  for (const auto& d : devices_) infos.push_back(d.info);
+  for (const auto& d : devices_) infos.push_back(d->info);
   std::map<std::string, int> group_index;
   for (ModelConfig& config : models) {
     if (by_name_.count(config.name)) {

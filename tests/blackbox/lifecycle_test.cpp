@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -50,6 +51,48 @@ TEST(Lifecycle, SigintExitsZero) {
   HarvisProcess harvis;
   ASSERT_TRUE(harvis.running()) << harvis.Log();
   EXPECT_EQ(harvis.SignalAndWait(SIGINT), 0) << harvis.Log();
+}
+
+// A request whose body is still arriving when SIGTERM comes must be answered before the
+// process exits; meanwhile /readyz says 503 and new work is refused.
+TEST(Lifecycle, SigtermDrainsASlowInFlightRequest) {
+  HarvisProcess harvis({.config_yaml = "server: { drain_timeout: 20s }\n"});
+  ASSERT_TRUE(harvis.running()) << harvis.Log();
+  const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hello"}]})";
+  std::optional<httplib::Response> slow;
+  std::thread client([&] {
+    auto c = harvis.Client();
+    size_t offset = 0;
+    auto res = c.Post(
+        "/v1/chat/completions", body.size(),
+        [&](size_t, size_t, httplib::DataSink& sink) {
+          // Half now, the rest once the server is draining.
+          if (offset == 0) {
+            offset = body.size() / 2;
+            return sink.write(body.data(), offset);
+          }
+          for (int i = 0; i < 500; ++i) {
+            auto ready = harvis.Client().Get("/readyz");
+            if (!ready || ready->status == 503) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+          sink.write(body.data() + offset, body.size() - offset);
+          offset = body.size();
+          return true;
+        },
+        "application/json");
+    if (res) slow = *res;
+  });
+  // Wait until the server has seen the slow request's first bytes, then ask it to stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  harvis.Signal(SIGTERM);
+  auto refused = harvis.Client().Get("/v1/models");
+  client.join();
+  ASSERT_TRUE(slow) << "the in-flight request got no answer";
+  EXPECT_EQ(slow->status, 503);  // no LLM engine: but answered, not cut off
+  EXPECT_NE(slow->body.find("no LLM engine available"), std::string::npos) << slow->body;
+  if (refused) EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(harvis.SignalAndWait(0, 30), 0) << harvis.Log();
 }
 
 }  // namespace
