@@ -202,14 +202,14 @@ check "entrypoint: serve uses the default config file when present, passes other
   [ "$(HARVIS_CONFIG=/y.yaml sh "$0" serve)" = "harvis serve" ]' "$ENTRYPOINT"
 check "deploy/docker shell scripts parse" sh -c 'sh -n "$0" && bash -n "$1"' "$ENTRYPOINT" "$ROOT/deploy/docker/install-cuda.sh"
 
-# When a release build exists here, every shared library it links must come from a package
-# the runtime stage installs (or one of their dependencies, or the base image).
-BIN="$ROOT/build/release/src/app/harvis"
-if [ -x "$BIN" ] && command -v dpkg-query >/dev/null 2>&1; then
-  check "runtime image installs every shared library of build/release/src/app/harvis" \
-    bash "$CHECKS/check_runtime_libs.sh" "$BIN" "$DOCKERFILE"
+# When Harvis is built here (any preset links the same libraries), every shared library it
+# loads must come from a package the runtime stage installs (or one of their dependencies,
+# or the base image).
+if [ -n "$HARVIS_BIN" ] && command -v dpkg-query >/dev/null 2>&1; then
+  check "runtime image installs every shared library of ${HARVIS_BIN#"$ROOT/"}" \
+    bash "$CHECKS/check_runtime_libs.sh" "$HARVIS_BIN" "$DOCKERFILE"
 else
-  echo "note: $BIN not built; the runtime library check is skipped"
+  echo "note: no harvis binary under build/; the runtime library check is skipped"
 fi
 
 # ------------------------------------------------------------------ docs

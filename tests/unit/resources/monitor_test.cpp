@@ -93,6 +93,22 @@ TEST(MonitorTest, BackgroundThreadStopsOnDestruction) {
   EXPECT_GE(monitor.Snapshot().sample_number, 1u);
 }
 
+TEST(MonitorTest, SnapshotsAndSamplesWhileTheThreadSamples) {
+  prometheus::Registry registry;
+  MonitorOptions options = ReferenceOptions();
+  options.background = true;
+  options.interval = std::chrono::milliseconds(1);
+  ResourceMonitor monitor(registry, options);
+  uint64_t last = 0;
+  for (int i = 0; i < 20; ++i) {
+    const uint64_t seen = (i % 2 == 0 ? monitor.Snapshot() : monitor.SampleNow()).sample_number;
+    EXPECT_GE(seen, last);  // samples are numbered in the order they are taken
+    last = seen;
+    Exposition(registry);
+  }
+  EXPECT_EQ(monitor.Snapshot().host.ram_limit_bytes, 32 * kGiB);
+}
+
 #ifdef HARVIS_FAKE_NVML_V3
 TEST(MonitorTest, ExportsDeviceMemoryPerGpu) {
   prometheus::Registry registry;
