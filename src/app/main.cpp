@@ -22,7 +22,20 @@ int main(int argc, char** argv) {
   doctor->add_option("--config", doctor_opts.config_path, "YAML configuration file (else $HARVIS_CONFIG)");
   doctor->add_option("--port", doctor_opts.port, "Port the server would listen on")->check(CLI::Range(0, 65535));
 
+  CommonOptions models_opts;
+  harvis::app::PullOptions pull_opts;
+  auto* models = cli.add_subcommand("models", "Manage downloaded whisper.cpp models");
+  models->require_subcommand(1);
+  models->add_option("--config", models_opts.config_path, "YAML configuration file (else $HARVIS_CONFIG)");
+  auto* list = models->add_subcommand("list", "Show the known models and which are downloaded");
+  auto* pull = models->add_subcommand("pull", "Download a model into the models folder (resumable, checksummed)");
+  pull->add_option("name", pull_opts.name, "Model name, e.g. tiny, base.en, large-v3-turbo")->required();
+  pull->add_option("--source", pull_opts.source, "Base URL (default: the configuration's model_source)");
+  pull->add_option("--sha1", pull_opts.sha1, "Expected SHA-1 (default: the published one)");
+
   CLI11_PARSE(cli, argc, argv);
+  if (*list) return harvis::app::ModelsList(models_opts);
+  if (*pull) return harvis::app::ModelsPull(models_opts, pull_opts);
   if (*serve) return harvis::app::Serve(serve_opts);
   if (*doctor) return harvis::app::Doctor(doctor_opts);
   return 2;

@@ -196,7 +196,7 @@ void ValidateModelDevices(const YamlReader& r, const YAML::Node& models, const C
 void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
   if (root.IsNull()) return;  // an empty file: all defaults
   r.ExpectKeys(root, "", {"server", "ollama", "budgets", "thresholds", "defaults", "scheduler",
-                          "devices", "models", "state_dir", "models_dir", "log_level"});
+                          "devices", "models", "state_dir", "models_dir", "log_level", "model_source"});
   if (root["server"]) ParseServer(r, root["server"], c.server);
   if (root["ollama"]) ParseOllama(r, root["ollama"], c.ollama);
   if (root["budgets"]) ParseBudgets(r, root["budgets"], c.budgets);
@@ -207,6 +207,7 @@ void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
   if (root["models"]) ParseModels(r, root["models"], c);
   if (root["state_dir"]) c.state_dir = r.Scalar(root["state_dir"], "state_dir");
   if (root["models_dir"]) c.models_dir = r.Scalar(root["models_dir"], "models_dir");
+  if (root["model_source"]) c.model_source = r.Scalar(root["model_source"], "model_source");
   if (root["log_level"]) {
     c.log_level = r.Choice(root["log_level"], "log_level", {"trace", "debug", "info", "warn", "error"});
   }
@@ -242,6 +243,7 @@ Status ApplyEnvironment(const Environment& env, Config& c) {
   if (auto it = env.find("HARVIS_API_KEYS"); it != env.end()) c.server.api_keys = SplitKeys(it->second);
   if (auto v = get("HARVIS_STATE_DIR")) c.state_dir = *v;
   if (auto v = get("HARVIS_MODELS_DIR")) c.models_dir = *v;
+  if (auto v = get("HARVIS_MODEL_SOURCE")) c.model_source = *v;
   return Status::Ok();
 }
 

@@ -104,6 +104,8 @@ struct Config {
   std::string state_dir = "/var/lib/harvis";
   std::string models_dir = "/var/lib/harvis/models";
   std::string log_level = "info";
+  // Where `harvis models pull` fetches whisper.cpp models from ({source}/resolve/main/ggml-NAME.bin).
+  std::string model_source = "https://huggingface.co/ggerganov/whisper.cpp";
 };
 
 using Environment = std::map<std::string, std::string>;

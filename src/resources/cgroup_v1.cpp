@@ -63,8 +63,8 @@ void ReadV1Memory(const fs::path& mount, const std::string& self_path,
                   CgroupReading& reading) {
   const auto chain = CgroupChain(mount, self_path);
   for (const auto& dir : chain) {
-    reading.memory_limit_bytes = TighterLimit(
-        reading.memory_limit_bytes, ReadMemoryLimit(dir / "memory.limit_in_bytes", reading.problems));
+    const auto limit = ReadMemoryLimit(dir / "memory.limit_in_bytes", reading.problems);
+    reading.memory_limit_bytes = TighterLimit(reading.memory_limit_bytes, limit);
   }
   const fs::path usage_file = chain.front() / "memory.usage_in_bytes";
   const auto text = ReadTextFile(usage_file);

@@ -1,8 +1,8 @@
 #include "resources/text_file.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
-#include <iterator>
 
 namespace harvis::resources {
 
@@ -10,10 +10,14 @@ std::optional<std::string> ReadTextFile(const std::filesystem::path& path,
                                         size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::string text(max_bytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(max_bytes));
+  std::string text;
+  char chunk[4096];
+  while (text.size() < max_bytes && in) {
+    const size_t wanted = std::min(sizeof(chunk), max_bytes - text.size());
+    in.read(chunk, static_cast<std::streamsize>(wanted));
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
   if (in.bad()) return std::nullopt;
-  text.resize(static_cast<size_t>(in.gcount()));
   return text;
 }
 

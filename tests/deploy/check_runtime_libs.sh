@@ -15,20 +15,31 @@ listed="$(awk '
 ' "$dockerfile" | tr -s ' \t' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | sort -u)"
 [ -n "$listed" ] || { echo "no runtime package list found in $dockerfile"; exit 1; }
 
-# Closure over Depends/Pre-Depends of the listed and the required packages.
+# Closure over Depends/Pre-Depends (every alternative) of the listed packages and of the
+# installed packages of priority "required", from one read of the dpkg database.
 declare -A allowed=()
-queue=($listed $(dpkg-query -W -f='${Package} ${Priority}\n' | awk '$2 == "required" { print $1 }'))
-while [ ${#queue[@]} -gt 0 ]; do
-  p="${queue[0]}"; queue=("${queue[@]:1}")
-  p="${p%%:*}"
-  [ -n "$p" ] && [ -z "${allowed[$p]:-}" ] || continue
-  allowed[$p]=1
-  deps="$(dpkg-query -W -f='${Depends}, ${Pre-Depends}' "$p" 2>/dev/null || true)"
-  # Each alternative of each dependency, without versions or architectures.
-  for d in $(printf '%s' "$deps" | tr ',|' '\n\n' | sed -E 's/\(.*\)//; s/:.*//; s/ //g' | grep -v '^$'); do
-    [ -z "${allowed[$d]:-}" ] && queue+=("$d")
-  done
-done
+while read -r p; do allowed[$p]=1; done < <(
+  dpkg-query -W -f='${Package}\t${Priority}\t${Depends}, ${Pre-Depends}\n' |
+  awk -F'\t' -v listed="$(printf '%s ' $listed)" '
+    {
+      deps[$1] = $3
+      if ($2 == "required") queue[++n] = $1
+    }
+    END {
+      split(listed, l, " ")
+      for (i in l) if (l[i] != "") queue[++n] = l[i]
+      for (i = 1; i <= n; i++) {
+        p = queue[i]
+        if (p == "" || (p in seen)) continue
+        seen[p] = 1
+        print p
+        m = split(deps[p], d, /[,|]/)
+        for (j = 1; j <= m; j++) {
+          x = d[j]; sub(/\(.*\)/, "", x); sub(/:.*/, "", x); gsub(/ /, "", x)
+          if (x != "" && !(x in seen)) queue[++n] = x
+        }
+      }
+    }')
 
 ldd_out="$(ldd "$bin")" || { echo "ldd failed on $bin"; exit 1; }
 missing=()

@@ -1,0 +1,131 @@
+# whisper.cpp (the main speech-to-text engine, SPEC §2 engines/stt/whisper), built from the
+# 1.9.1 source that scripts/setup.sh unpacks into third_party/whisper.cpp (from the npm
+# package nodejs-whisper@0.3.1). Included by the top-level CMakeLists.txt before the layers.
+#
+# Options:
+#   HARVIS_WITH_WHISPER      build the whisper engine (default: ON when the source exists).
+#                            OFF: src/engines/stt/whisper compiles to a stub that reports
+#                            "built without whisper.cpp" for `engine: whisper`.
+#   HARVIS_CUDA              build ggml with CUDA (GPU deployments; default OFF). The CUDA
+#                            architectures default to 90 (sm_90) unless
+#                            CMAKE_CUDA_ARCHITECTURES is given.
+#   HARVIS_WHISPER_SANITIZE  also compile whisper.cpp/ggml with the HARVIS_SANITIZE flags
+#                            (default OFF, see below).
+#
+# Sanitizers: HARVIS_SANITIZE adds -fsanitize=... to every directory. By default the
+# whisper.cpp/ggml subtree is compiled WITHOUT them (and without our warning flags): it is
+# third-party code we do not test, UBSan with -fno-sanitize-recover aborts on benign
+# patterns in ggml's SIMD kernels, and the instrumented build is several times slower. Our
+# own engine code, which owns every piece of shared state (the state pool, the log
+# capture), stays instrumented, and the executables still link the sanitizer runtime, so
+# ASan/LSan see every malloc/free and TSan sees every thread and mutex. This works for both
+# presets (asan: "address,undefined", tsan: "thread"); HARVIS_WITH_WHISPER=OFF remains the
+# escape hatch if a sanitizer ever trips inside ggml.
+#
+# Wiring: harvis_engines is created later (src/engines/CMakeLists.txt), so the link of
+# `whisper` into it, the compile definition HARVIS_WITH_WHISPER=1 and the whisper test
+# folder are added by a call deferred to the end of the top-level directory.
+
+set(HARVIS_WHISPER_SOURCE_DIR "${PROJECT_SOURCE_DIR}/third_party/whisper.cpp"
+    CACHE PATH "whisper.cpp source tree (unpacked by scripts/setup.sh)")
+
+if(EXISTS "${HARVIS_WHISPER_SOURCE_DIR}/CMakeLists.txt")
+  set(_harvis_whisper_default ON)
+else()
+  set(_harvis_whisper_default OFF)
+endif()
+option(HARVIS_WITH_WHISPER "Build the whisper.cpp speech-to-text engine" ${_harvis_whisper_default})
+option(HARVIS_CUDA "Build whisper.cpp's ggml with CUDA" OFF)
+option(HARVIS_WHISPER_SANITIZE "Compile whisper.cpp/ggml with the HARVIS_SANITIZE flags too" OFF)
+
+if(NOT HARVIS_WITH_WHISPER)
+  message(STATUS "harvis: whisper.cpp engine disabled (HARVIS_WITH_WHISPER=OFF)")
+  return()
+endif()
+if(NOT EXISTS "${HARVIS_WHISPER_SOURCE_DIR}/CMakeLists.txt")
+  message(FATAL_ERROR "HARVIS_WITH_WHISPER=ON but ${HARVIS_WHISPER_SOURCE_DIR} has no "
+                      "whisper.cpp source: run scripts/setup.sh or pass -DHARVIS_WITH_WHISPER=OFF")
+endif()
+
+# Adds whisper.cpp as a static, portable library. A function, so that the option
+# variables below stay local to it (whisper's subdirectory inherits them).
+function(_harvis_add_whisper)
+  # Options of whisper.cpp and ggml, set as normal variables (policy CMP0077 NEW makes
+  # their option() calls honour them without touching the cache).
+  set(CMAKE_POLICY_DEFAULT_CMP0077 NEW)
+  set(BUILD_SHARED_LIBS OFF)
+  set(GGML_NATIVE OFF)          # portable binaries (AVX2/FMA/F16C baseline on x86-64)
+  set(GGML_OPENMP OFF)          # ggml's own thread pool; no libgomp in the image
+  set(GGML_CCACHE OFF)
+  set(GGML_BUILD_TESTS OFF)
+  set(GGML_BUILD_EXAMPLES OFF)
+  set(WHISPER_BUILD_TESTS OFF)
+  set(WHISPER_ALL_WARNINGS OFF)
+  set(WHISPER_CURL OFF)
+  set(WHISPER_SDL2 OFF)
+  # The examples folder holds whisper-server, the baseline of bench/whisper. It is only
+  # configured for benchmark builds; EXCLUDE_FROM_ALL keeps the other examples unbuilt.
+  if(HARVIS_BUILD_BENCH)
+    set(WHISPER_BUILD_EXAMPLES ON)
+    set(WHISPER_BUILD_SERVER ON)
+  else()
+    set(WHISPER_BUILD_EXAMPLES OFF)
+    set(WHISPER_BUILD_SERVER OFF)
+  endif()
+
+  if(HARVIS_CUDA)
+    set(GGML_CUDA ON)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # The reference GPU is sm_90 here (H200 on the device machine); deployments set
+      # CMAKE_CUDA_ARCHITECTURES themselves (89 for the RTX 4090 of SPEC §1).
+      set(CMAKE_CUDA_ARCHITECTURES 90)
+    endif()
+  else()
+    set(GGML_CUDA OFF)
+  endif()
+
+  # Build the subtree without our sanitizer and warning flags (see the header).
+  get_directory_property(saved_options COMPILE_OPTIONS)
+  set(third_party_options "")
+  foreach(opt IN LISTS saved_options)
+    if(opt MATCHES "^-W")
+      continue()
+    endif()
+    if(NOT HARVIS_WHISPER_SANITIZE AND opt MATCHES "^-f(no-)?sanitize")
+      continue()
+    endif()
+    list(APPEND third_party_options "${opt}")
+  endforeach()
+  set_directory_properties(PROPERTIES COMPILE_OPTIONS "${third_party_options}")
+
+  add_subdirectory("${HARVIS_WHISPER_SOURCE_DIR}" "${PROJECT_BINARY_DIR}/third_party/whisper.cpp"
+                   EXCLUDE_FROM_ALL SYSTEM)
+
+  set_directory_properties(PROPERTIES COMPILE_OPTIONS "${saved_options}")
+endfunction()
+
+_harvis_add_whisper()
+message(STATUS "harvis: whisper.cpp engine from ${HARVIS_WHISPER_SOURCE_DIR} (CUDA: ${HARVIS_CUDA})")
+
+# Runs at the end of the top-level CMakeLists.txt, once the layers and tests exist.
+function(_harvis_wire_whisper)
+  if(NOT TARGET harvis_engines)
+    message(WARNING "harvis: HARVIS_WITH_WHISPER=ON but there is no harvis_engines target")
+    return()
+  endif()
+  target_link_libraries(harvis_engines PUBLIC whisper)
+  target_compile_definitions(harvis_engines PUBLIC HARVIS_WITH_WHISPER=1)
+
+  # The whisper tests and model generator live in their own folders; tests/CMakeLists.txt
+  # may add them itself (add_subdirectory(unit/whisper)); otherwise they are added here.
+  if(HARVIS_BUILD_TESTS AND NOT TARGET whisper_test
+     AND EXISTS "${PROJECT_SOURCE_DIR}/tests/unit/whisper/CMakeLists.txt")
+    add_subdirectory("${PROJECT_SOURCE_DIR}/tests/unit/whisper"
+                     "${PROJECT_BINARY_DIR}/tests/unit/whisper")
+  endif()
+  if(HARVIS_BUILD_BENCH AND NOT TARGET whisper_server_bench
+     AND EXISTS "${PROJECT_SOURCE_DIR}/bench/whisper/CMakeLists.txt")
+    add_subdirectory("${PROJECT_SOURCE_DIR}/bench/whisper" "${PROJECT_BINARY_DIR}/bench/whisper")
+  endif()
+endfunction()
+cmake_language(DEFER DIRECTORY "${PROJECT_SOURCE_DIR}" CALL _harvis_wire_whisper)

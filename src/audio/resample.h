@@ -1,0 +1,29 @@
+// Sample-rate conversion (libsoxr, high quality) and PCM sample utilities.
+// Every function is pure: thread-safe, no shared state; inputs are never modified.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace harvis::audio {
+
+// Resamples mono float audio from `from_rate` to `to_rate` Hz (soxr HQ); a copy when the
+// rates are equal; empty when either rate is not positive. Output length is
+// round(n * to_rate / from_rate). Thread-safe.
+std::vector<float> ResampleFloat(const std::vector<float>& mono, int from_rate, int to_rate);
+
+// Resamples mono 16-bit audio (through float, clamped back); same rules as ResampleFloat.
+// Thread-safe.
+std::vector<int16_t> ResampleInt16(const std::vector<int16_t>& mono, int from_rate, int to_rate);
+
+// Averages the channels of interleaved audio into one; a trailing partial frame is dropped,
+// channels < 1 gives an empty result. Thread-safe.
+std::vector<float> DownmixToMono(const std::vector<float>& interleaved, int channels);
+
+// Converts 16-bit samples to floats in [-1, 1) (divides by 32768). Thread-safe.
+std::vector<float> Int16ToFloat(const std::vector<int16_t>& samples);
+
+// Converts floats to 16-bit samples (x 32768, rounded, clamped; NaN becomes 0). Thread-safe.
+std::vector<int16_t> FloatToInt16(const std::vector<float>& samples);
+
+}  // namespace harvis::audio
