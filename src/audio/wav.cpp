@@ -60,11 +60,10 @@ bool IsChunkId(std::string_view b, size_t at) {
 }
 
 // Where the chunk after an odd-sized one starts: after its pad byte, unless the writer
-// left the pad out (then the next chunk id starts right away).
+// left the pad out (then a chunk id, which never starts with a zero byte, follows at once).
 size_t SkipPad(std::string_view b, size_t next) {
   if (next >= b.size()) return next;
-  if (IsChunkId(b, next + 1)) return next + 1;
-  if (IsChunkId(b, next)) return next;
+  if (b[next] != '\0' && IsChunkId(b, next)) return next;
   return next + 1;
 }
 

@@ -29,7 +29,13 @@ function check(name, fn) {
 }
 function eq(actual, expected, what) {
   const a = JSON.stringify(actual), b = JSON.stringify(expected);
-  if (a !== b) throw new Error(`${what || "value"} is ${a}, expected ${b}`);
+  if (a === b) return;
+  if (a.length + b.length < 400) throw new Error(`${what || "value"} is ${a}, expected ${b}`);
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  const at = Math.max(0, i - 80);
+  throw new Error(`${what || "value"} differs at character ${i}: ...${a.slice(at, i + 80)}... ` +
+    `expected ...${b.slice(at, i + 80)}...`);
 }
 function must(cond, why) { if (!cond) throw new Error(why); }
 

@@ -42,16 +42,30 @@ while read -r p; do allowed[$p]=1; done < <(
     }')
 
 ldd_out="$(ldd "$bin")" || { echo "ldd failed on $bin"; exit 1; }
+# Library -> owning package, from one dpkg-query -S over every spelling of each path
+# (merged /usr: dpkg may know /lib/x/libfoo.so or /usr/lib/x/libfoo.so).
+libs="$(printf '%s\n' "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')"
+candidates=()
+while read -r lib path; do
+  [ -n "$path" ] || continue
+  candidates+=("$path" "$(realpath "$path")" "${path#/usr}" "/usr$path")
+done <<<"$libs"
+declare -A owner=()
+while IFS= read -r line; do
+  pkg="${line%%: *}"; pkg="${pkg%%:*}"; pkg="${pkg%%,*}"
+  owner["${line#*: }"]="$pkg"
+done < <(dpkg-query -S "${candidates[@]}" 2>/dev/null || true)
+
 missing=()
 while read -r lib path; do
   [ -n "$path" ] || continue
   pkg=""
-  for candidate in "$path" "$(realpath "$path")" "${path#/usr}" "/usr$path"; do
-    pkg="$(dpkg-query -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1)" && [ -n "$pkg" ] && break
+  for c in "$path" "$(realpath "$path")" "${path#/usr}" "/usr$path"; do
+    [ -n "${owner[$c]:-}" ] && { pkg="${owner[$c]}"; break; }
   done
   if [ -z "$pkg" ]; then missing+=("$lib (no Debian package owns $path)"); continue; fi
   [ -n "${allowed[$pkg]:-}" ] || missing+=("$lib from $pkg")
-done < <(printf "%s\n" "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
+done <<<"$libs"
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "add to the runtime stage of $dockerfile: ${missing[*]}"
