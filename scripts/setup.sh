@@ -65,3 +65,4 @@ fetch_whisper_source() {
 
 install_apt_packages
 fetch_whisper_source
+bash "$ROOT/scripts/setup_deploy_tools.sh"
