@@ -22,9 +22,10 @@
 # presets (asan: "address,undefined", tsan: "thread"); HARVIS_WITH_WHISPER=OFF remains the
 # escape hatch if a sanitizer ever trips inside ggml.
 #
-# Wiring: harvis_engines is created later (src/engines/CMakeLists.txt), so the link of
-# `whisper` into it, the compile definition HARVIS_WITH_WHISPER=1 and the whisper test
-# folder are added by a call deferred to the end of the top-level directory.
+# Wiring: this file also adds tests/tools (the model generator), tests/unit/whisper and
+# bench/whisper, and links `whisper` plus the definition HARVIS_WITH_WHISPER=1 into
+# harvis_engines through a call deferred to the end of the top-level directory (that
+# target is created later, in src/engines/CMakeLists.txt).
 
 set(HARVIS_WHISPER_SOURCE_DIR "${PROJECT_SOURCE_DIR}/third_party/whisper.cpp"
     CACHE PATH "whisper.cpp source tree (unpacked by scripts/setup.sh)")
@@ -37,6 +38,12 @@ endif()
 option(HARVIS_WITH_WHISPER "Build the whisper.cpp speech-to-text engine" ${_harvis_whisper_default})
 option(HARVIS_CUDA "Build whisper.cpp's ggml with CUDA" OFF)
 option(HARVIS_WHISPER_SANITIZE "Compile whisper.cpp/ggml with the HARVIS_SANITIZE flags too" OFF)
+
+# The random-weight Whisper model generator (tests/tools) needs no whisper.cpp: other
+# tests (e.g. model downloads) may use it whatever HARVIS_WITH_WHISPER says.
+if(HARVIS_BUILD_TESTS AND EXISTS "${PROJECT_SOURCE_DIR}/tests/tools/CMakeLists.txt")
+  add_subdirectory("${PROJECT_SOURCE_DIR}/tests/tools" "${PROJECT_BINARY_DIR}/tests/tools")
+endif()
 
 if(NOT HARVIS_WITH_WHISPER)
   message(STATUS "harvis: whisper.cpp engine disabled (HARVIS_WITH_WHISPER=OFF)")
@@ -63,6 +70,11 @@ function(_harvis_add_whisper)
   set(WHISPER_ALL_WARNINGS OFF)
   set(WHISPER_CURL OFF)
   set(WHISPER_SDL2 OFF)
+  # ggml asks git for "the" commit and compiles it into every object (GGML_COMMIT). Here
+  # git would answer with Harvis's HEAD, so each commit would rebuild all of ggml: hand it
+  # a git that answers nothing ("unknown"). ggml's policy CMP0125 honours this variable.
+  find_program(HARVIS_TRUE_PROGRAM NAMES true REQUIRED)
+  set(GIT_EXE "${HARVIS_TRUE_PROGRAM}")
   # The examples folder holds whisper-server, the baseline of bench/whisper. It is only
   # configured for benchmark builds; EXCLUDE_FROM_ALL keeps the other examples unbuilt.
   if(HARVIS_BUILD_BENCH)
@@ -107,7 +119,20 @@ endfunction()
 _harvis_add_whisper()
 message(STATUS "harvis: whisper.cpp engine from ${HARVIS_WHISPER_SOURCE_DIR} (CUDA: ${HARVIS_CUDA})")
 
-# Runs at the end of the top-level CMakeLists.txt, once the layers and tests exist.
+# Tests and benchmarks of the engine. They are added from here (not from tests/ or bench/)
+# so that everything whisper-specific stays in one place; do not add these folders again
+# elsewhere. The tests link harvis_engines by name, which CMake resolves at generate time.
+if(HARVIS_BUILD_TESTS AND EXISTS "${PROJECT_SOURCE_DIR}/tests/unit/whisper/CMakeLists.txt")
+  enable_testing()  # again at top level later; needed before the first add_test
+  add_subdirectory("${PROJECT_SOURCE_DIR}/tests/unit/whisper" "${PROJECT_BINARY_DIR}/tests/unit/whisper")
+endif()
+if(HARVIS_BUILD_BENCH AND EXISTS "${PROJECT_SOURCE_DIR}/bench/whisper/CMakeLists.txt")
+  add_subdirectory("${PROJECT_SOURCE_DIR}/bench/whisper" "${PROJECT_BINARY_DIR}/bench/whisper")
+endif()
+
+# harvis_engines is created later (src/engines/CMakeLists.txt): link whisper into it at the
+# end of the top-level directory. A deferred call may not add subdirectories, hence the
+# folders above are added now.
 function(_harvis_wire_whisper)
   if(NOT TARGET harvis_engines)
     message(WARNING "harvis: HARVIS_WITH_WHISPER=ON but there is no harvis_engines target")
@@ -115,17 +140,5 @@ function(_harvis_wire_whisper)
   endif()
   target_link_libraries(harvis_engines PUBLIC whisper)
   target_compile_definitions(harvis_engines PUBLIC HARVIS_WITH_WHISPER=1)
-
-  # The whisper tests and model generator live in their own folders; tests/CMakeLists.txt
-  # may add them itself (add_subdirectory(unit/whisper)); otherwise they are added here.
-  if(HARVIS_BUILD_TESTS AND NOT TARGET whisper_test
-     AND EXISTS "${PROJECT_SOURCE_DIR}/tests/unit/whisper/CMakeLists.txt")
-    add_subdirectory("${PROJECT_SOURCE_DIR}/tests/unit/whisper"
-                     "${PROJECT_BINARY_DIR}/tests/unit/whisper")
-  endif()
-  if(HARVIS_BUILD_BENCH AND NOT TARGET whisper_server_bench
-     AND EXISTS "${PROJECT_SOURCE_DIR}/bench/whisper/CMakeLists.txt")
-    add_subdirectory("${PROJECT_SOURCE_DIR}/bench/whisper" "${PROJECT_BINARY_DIR}/bench/whisper")
-  endif()
 endfunction()
 cmake_language(DEFER DIRECTORY "${PROJECT_SOURCE_DIR}" CALL _harvis_wire_whisper)

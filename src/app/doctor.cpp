@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/runtime.h"
 #include "app/startup.h"
 #include "app/version.h"
 #include "core/http_client.h"
@@ -95,6 +96,28 @@ void ReportOllama(Findings& f, const Config& config) {
   f.Line("ollama", config.ollama.url + " answers, version " + body["version"].dump());
 }
 
+// Builds the runtime as `serve` would (without loading anything): devices and budgets,
+// engines, and whether every configured model can fit somewhere.
+void ReportScheduler(Findings& f, const Config& config) {
+  auto rt = BuildRuntime(config, resources::RestartInfo{}, /*background=*/false);
+  std::string engines;
+  for (const auto& name : DefaultEngineRegistry().Names()) engines += (engines.empty() ? "" : ", ") + name;
+  f.Line("engines built in", engines);
+  if (!rt.ok()) {
+    f.problems.push_back(rt.status().message());
+    return;
+  }
+  for (const auto& d : (*rt)->scheduler->ListDevices()) {
+    f.Line("device " + d.id, std::string(d.kind == DeviceKind::kGpu ? "gpu" : "host RAM") + ", budget " +
+                                 FormatBytes(d.budget) + (d.simulated ? " (simulated)" : ""));
+  }
+  for (const auto& m : (*rt)->scheduler->ListModels()) {
+    auto plan = (*rt)->scheduler->Plan(m.name);
+    f.Line("model " + m.name, std::string(ModelKindName(m.kind)) + " on " + m.engine +
+                                  (plan.ok() ? ", would load on " + plan->device + " (" + FormatBytes(plan->bytes) + ")" : ""));
+  }
+}
+
 }  // namespace
 
 int Doctor(const CommonOptions& options) {
@@ -111,7 +134,7 @@ int Doctor(const CommonOptions& options) {
   ReportHost(f);
   ReportGpus(f, *config);
   ReportOllama(f, *config);
-  f.Line("engines built in", BuiltInEngineList());
+  ReportScheduler(f, *config);
   for (Status s : {CheckStateDirWritable(config->state_dir), CheckPortFree(config->server.host, config->server.port)}) {
     if (!s.ok()) f.problems.push_back(s.message());
   }

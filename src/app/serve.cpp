@@ -13,6 +13,7 @@
 
 #include "app/commands.h"
 #include "app/signals.h"
+#include "app/runtime.h"
 #include "app/startup.h"
 #include "app/version.h"
 #include "core/logging.h"
@@ -42,6 +43,34 @@ int Drain(const http::HttpServer& server, Duration timeout) {
   return server.InFlight();
 }
 
+void RegisterRoutes(http::HttpServer& server, const Config& config, Runtime& rt, std::atomic<bool>& ready) {
+  auto registry = rt.registry;
+  http::RegisterHealthRoutes(server, {[&ready] { return ready.load(); }, [registry] {
+                                        return prometheus::TextSerializer().Serialize(registry->Collect());
+                                      }});
+  http::ApiContext ctx;
+  ctx.config = &config;
+  ctx.scheduler = rt.scheduler.get();
+  ctx.monitor = rt.monitor.get();
+  ctx.started_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  http::RegisterOpenAiRoutes(server, ctx);
+  http::RegisterAdminRoutes(server, ctx);
+}
+
+// Starts the maintenance thread and loads the `preload: true` models; a model that
+// fails to load is reported and the server still starts.
+void StartScheduler(Scheduler& scheduler) {
+  scheduler.Start();
+  for (const auto& result : scheduler.Preload()) {
+    if (result.status.ok()) {
+      spdlog::info("preloaded {}", result.model);
+    } else {
+      spdlog::error("preload of {} failed: {}", result.model, result.status.message());
+    }
+  }
+}
+
 }  // namespace
 
 int Serve(const CommonOptions& options) {
@@ -60,26 +89,25 @@ int Serve(const CommonOptions& options) {
     return 1;
   }
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  resources::ResourceMonitor monitor(*registry, MonitorOptionsFrom(*config, *restarts));
-
+  auto runtime = BuildRuntime(*config, *restarts, /*background=*/true);
+  if (!runtime.ok()) {
+    spdlog::critical("{}", runtime.status().message());
+    return 1;
+  }
+  Runtime& rt = **runtime;
   std::atomic<bool> ready{false};
-  http::HttpServer server(HttpOptionsFrom(*config), *registry);
-  http::RegisterHealthRoutes(server, {[&ready] { return ready.load(); }, [registry] {
-                                        return prometheus::TextSerializer().Serialize(registry->Collect());
-                                      }});
-  const auto started = std::chrono::system_clock::now();
-  http::RegisterOpenAiRoutes(server, *config,
-                             std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count());
-
+  http::HttpServer server(HttpOptionsFrom(*config), *rt.registry);
+  RegisterRoutes(server, *config, rt, ready);
   auto port = server.Bind(config->server.host, config->server.port);
   if (!port.ok()) {
     spdlog::critical("{}", port.status().message());
     return 1;
   }
   std::thread http_thread([&server] { server.Run(); });
+  spdlog::info("listening on {}:{}", config->server.host, *port);
+  StartScheduler(*rt.scheduler);
   ready = true;
-  spdlog::info("listening on {}:{} (ready)", config->server.host, *port);
+  spdlog::info("ready");
 
   int signal = WaitForShutdownSignal();
   spdlog::info("received signal {}: draining (up to {})", signal, FormatDuration(config->server.drain_timeout));
@@ -95,6 +123,7 @@ int Serve(const CommonOptions& options) {
   }
   server.Stop();
   http_thread.join();
+  rt.scheduler->Stop();
   spdlog::info("stopped cleanly");
   return 0;
 }

@@ -17,6 +17,4 @@ resources::MonitorOptions MonitorOptionsFrom(const Config& config, const resourc
   return o;
 }
 
-std::string BuiltInEngineList() { return "simulated (test double)"; }
-
 }  // namespace harvis::app

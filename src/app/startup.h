@@ -14,7 +14,4 @@ Result<Config> LoadEffectiveConfig(const CommonOptions& options);
 // Monitor settings derived from the configuration.
 resources::MonitorOptions MonitorOptionsFrom(const Config& config, const resources::RestartInfo& restarts);
 
-// The engines compiled into this binary, for `doctor`.
-std::string BuiltInEngineList();
-
 }  // namespace harvis::app

@@ -1,5 +1,6 @@
 #include "audio/decode.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -11,32 +12,34 @@
 namespace harvis::audio {
 namespace {
 
-std::string Seconds(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", seconds);
-  return text;
-}
-
-Status TooLong(const DecodeLimits& limits) {
-  return Status(ErrorCode::kPayloadTooLarge,
-                "audio longer than " + Seconds(limits.max_duration_seconds) + " s");
-}
-
 // The fast path: PCM/float WAV through the strict parser; the duration is checked from
 // the header before any sample is converted.
 Result<std::vector<float>> DecodeWav(std::string_view bytes, const WavInfo& info,
                                      const DecodeLimits& limits) {
-  if (info.duration_seconds() > limits.max_duration_seconds) return TooLong(limits);
+  if (!(info.duration_seconds() <= limits.max_duration_seconds)) {
+    return internal::AudioTooLong(limits.max_duration_seconds);
+  }
   if (info.frames == 0) return Status(ErrorCode::kUnprocessable, "WAV file contains no samples");
   std::vector<float> mono = ConvertWavSamples(bytes, info, /*to_mono=*/true);
   std::vector<float> out = ResampleFloat(mono, info.sample_rate, kSttSampleRate);
   if (out.empty()) {
     return Status(ErrorCode::kUnprocessable, "WAV audio too short to resample");
   }
+  for (float& v : out) v = std::clamp(v, -1.0f, 1.0f);  // resampling may overshoot full scale
   return out;
 }
 
 }  // namespace
+
+namespace internal {
+
+Status AudioTooLong(double max_seconds) {
+  char text[64];
+  std::snprintf(text, sizeof text, "audio longer than %g s", max_seconds);
+  return Status(ErrorCode::kPayloadTooLarge, text);
+}
+
+}  // namespace internal
 
 Result<std::vector<float>> DecodeToMono16k(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.empty()) return Status(ErrorCode::kUnprocessable, "empty audio");

@@ -36,6 +36,12 @@ Status Unsupported(std::string message) {
   return Status(ErrorCode::kUnsupportedMedia, std::move(message));
 }
 
+// Float decoders can carry NaN, infinities or overs: callers get finite samples in [-1, 1].
+float Sanitize(float v) {
+  if (!std::isfinite(v)) return 0.0f;
+  return std::clamp(v, -1.0f, 1.0f);
+}
+
 std::string AvError(int err) {
   char text[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(err, text, sizeof text);
@@ -114,7 +120,6 @@ class LibavDecoder {
   Status Decode(const AVPacket* packet);
   Status EnsureResampler(const AVFrame* frame);
   Status Convert(const uint8_t** input, int input_samples);
-  Status LimitExceeded() const;
 
   MemoryReader reader_;
   size_t max_samples_ = 0;
@@ -205,12 +210,6 @@ Status LibavDecoder::OpenDecoder() {
   return Status::Ok();
 }
 
-Status LibavDecoder::LimitExceeded() const {
-  char seconds[32];
-  std::snprintf(seconds, sizeof seconds, "%g", max_seconds_);
-  return Status(ErrorCode::kPayloadTooLarge, std::string("audio longer than ") + seconds + " s");
-}
-
 // (Re)creates the converter to 16 kHz mono float when the decoded format changes,
 // first draining what the previous one still holds.
 Status LibavDecoder::EnsureResampler(const AVFrame* frame) {
@@ -264,8 +263,9 @@ Status LibavDecoder::Convert(const uint8_t** input, int input_samples) {
   auto* dst = reinterpret_cast<uint8_t*>(out_.data() + old_size);
   const int got = swr_convert(swr_, &dst, static_cast<int>(want), input, input_samples);
   out_.resize(old_size + static_cast<size_t>(std::max(got, 0)));
+  for (size_t i = old_size; i < out_.size(); ++i) out_[i] = Sanitize(out_[i]);
   if (got < 0) return Unprocessable("cannot convert " + codec_name_ + " audio: " + AvError(got));
-  if (out_.size() > max_samples_) return LimitExceeded();
+  if (out_.size() > max_samples_) return AudioTooLong(max_seconds_);
   return Status::Ok();
 }
 

@@ -13,4 +13,8 @@ namespace harvis::audio::internal {
 // decode.h. Thread-safe: each call owns its libav contexts.
 Result<std::vector<float>> DecodeWithLibav(std::string_view bytes, const DecodeLimits& limits);
 
+// The kPayloadTooLarge status for audio longer than `max_seconds` ("audio longer than N s");
+// defined in decode.cpp. Pure.
+Status AudioTooLong(double max_seconds);
+
 }  // namespace harvis::audio::internal

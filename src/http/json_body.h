@@ -7,16 +7,12 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engines/engine.h"
 
 namespace harvis::http {
 
 // Parses `body` as a JSON object; 400 for malformed JSON or a non-object.
 Result<nlohmann::json> ParseJsonObject(const std::string& body);
-
-struct ChatMessage {
-  std::string role;
-  std::string content;
-};
 
 // The fields of an OpenAI chat completion request that Harvis uses. Unknown fields are
 // ignored, as OpenAI-compatible servers do; known fields with the wrong type are 400.

@@ -1,37 +1,141 @@
+// OpenAI-compatible routes: models and chat completions. The audio routes live in
+// routes_audio.cpp.
+#include <atomic>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "http/errors.h"
 #include "http/json_body.h"
+#include "http/json_response.h"
 #include "http/routes.h"
+#include "scheduler/scheduler.h"
 
 namespace harvis::http {
 namespace {
 
-HttpResponse ListModels(const Config& config, int64_t created) {
-  nlohmann::json data = nlohmann::json::array();
-  for (const ModelConfig& m : config.models) {
-    data.push_back({{"id", m.name}, {"object", "model"}, {"created", created}, {"owned_by", "harvis"},
+using nlohmann::json;
+
+std::string CompletionId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "chatcmpl-%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+HttpResponse ListModels(const ApiContext& ctx) {
+  json data = json::array();
+  for (const auto& m : ctx.scheduler->ListModels()) {
+    data.push_back({{"id", m.name}, {"object", "model"}, {"created", ctx.started_unix}, {"owned_by", "harvis"},
                     {"kind", ModelKindName(m.kind)}, {"engine", m.engine}});
   }
+  return JsonResponse({{"object", "list"}, {"data", data}});
+}
+
+// Unknown model: 404; a model of another kind: 400.
+Status CheckModelKind(const Scheduler& scheduler, const std::string& name, ModelKind kind) {
+  auto model = scheduler.GetModel(name);
+  if (!model.ok()) return {ErrorCode::kNotFound, "model '" + name + "' does not exist"};
+  if (model->kind != kind) {
+    return {ErrorCode::kInvalidArgument, "model '" + name + "' is a " + ModelKindName(model->kind) +
+                                             " model, not " + ModelKindName(kind)};
+  }
+  return Status::Ok();
+}
+
+ChatOptions ChatOptionsFrom(const ChatCompletionRequest& req) {
+  ChatOptions o;
+  if (req.temperature) o.temperature = *req.temperature;
+  if (req.max_tokens) o.max_tokens = *req.max_tokens;
+  if (req.top_p) o.extra["top_p"] = std::to_string(*req.top_p);
+  if (req.seed) o.extra["seed"] = std::to_string(*req.seed);
+  return o;
+}
+
+std::vector<ChatMessage> EngineMessages(const ChatCompletionRequest& req) {
+  std::vector<ChatMessage> out;
+  for (const auto& m : req.messages) out.push_back({m.role == "developer" ? "system" : m.role, m.content});
+  return out;
+}
+
+json ChunkJson(const std::string& id, int64_t created, const std::string& model, const json& delta,
+               const json& finish_reason) {
+  return {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
+          {"choices", json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish_reason}}})}};
+}
+
+// Streams SSE chunks as the engine writes; a client that goes away cancels generation.
+HttpResponse StreamChat(std::shared_ptr<Lease> lease, ChatCompletionRequest req) {
   HttpResponse res;
-  res.body = nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+  res.content_type = "text/event-stream";
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  res.stream = [lease, req = std::move(req)](StreamSink& sink) {
+    const std::string id = CompletionId();
+    const int64_t created = NowUnix();
+    auto send = [&sink](const json& j) { return sink.Write("data: " + j.dump() + "\n\n"); };
+    CancellationToken cancel;
+    if (!send(ChunkJson(id, created, req.model, {{"role", "assistant"}, {"content", ""}}, nullptr))) return;
+    auto result = lease->Chat(EngineMessages(req), ChatOptionsFrom(req), [&](std::string_view token) {
+      if (send(ChunkJson(id, created, req.model, {{"content", std::string(token)}}, nullptr))) return true;
+      cancel.Cancel();
+      return false;
+    }, &cancel);
+    if (cancel.cancelled()) return;
+    if (!result.ok()) {
+      // Headers are already sent: report the failure in-band, as OpenAI-compatible servers do.
+      sink.Write("data: " + json::parse(ErrorResponse(result.status()).body).dump() + "\n\n");
+    } else {
+      send(ChunkJson(id, created, req.model, json::object(),
+                     result->finish_reason == "length" ? "length" : "stop"));
+    }
+    sink.Write("data: [DONE]\n\n");
+  };
   return res;
 }
 
-HttpResponse ChatCompletions(const HttpRequest& req) {
-  auto parsed = ParseChatCompletionRequest(req.body);
+HttpResponse CompleteChat(const Lease& lease, const ChatCompletionRequest& req) {
+  auto result = lease.Chat(EngineMessages(req), ChatOptionsFrom(req), [](std::string_view) { return true; }, nullptr);
+  if (!result.ok()) return ErrorResponse(result.status());
+  // Engines report completion tokens only; prompt tokens are estimated (~4 characters
+  // per token) so that clients reading `usage` get a sensible figure.
+  int prompt_tokens = 0;
+  for (const auto& m : req.messages) prompt_tokens += static_cast<int>(m.content.size() / 4 + 1);
+  json body = {
+      {"id", CompletionId()},
+      {"object", "chat.completion"},
+      {"created", NowUnix()},
+      {"model", req.model},
+      {"choices", json::array({{{"index", 0},
+                                {"message", {{"role", "assistant"}, {"content", result->text}}},
+                                {"finish_reason", result->finish_reason == "length" ? "length" : "stop"}}})},
+      {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", result->tokens},
+                 {"total_tokens", prompt_tokens + result->tokens}}}};
+  return JsonResponse(body);
+}
+
+HttpResponse ChatCompletions(const ApiContext& ctx, const HttpRequest& http_req) {
+  auto parsed = ParseChatCompletionRequest(http_req.body);
   if (!parsed.ok()) return ErrorResponse(parsed.status(), "invalid_request");
-  return ErrorResponse(Status(ErrorCode::kUnavailable, "no LLM engine available").WithRetryAfter(30),
-                       "no_llm_engine");
+  if (Status s = CheckModelKind(*ctx.scheduler, parsed->model, ModelKind::kLlm); !s.ok()) {
+    return ErrorResponse(s, s.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
+  }
+  auto lease = ctx.scheduler->Acquire(parsed->model);
+  if (!lease.ok()) return ErrorResponse(lease.status());
+  if (parsed->stream) return StreamChat(std::make_shared<Lease>(std::move(*lease)), std::move(*parsed));
+  return CompleteChat(*lease, *parsed);
 }
 
 }  // namespace
 
-void RegisterOpenAiRoutes(HttpServer& server, const Config& config, int64_t created_unix) {
-  server.Get("v1_models", "/v1/models", [&config, created_unix](const HttpRequest&) {
-    return ListModels(config, created_unix);
-  });
-  server.Post("v1_chat_completions", "/v1/chat/completions", ChatCompletions);
+void RegisterOpenAiRoutes(HttpServer& server, const ApiContext& ctx) {
+  server.Get("v1_models", "/v1/models", [ctx](const HttpRequest&) { return ListModels(ctx); });
+  server.Post("v1_chat_completions", "/v1/chat/completions",
+              [ctx](const HttpRequest& req) { return ChatCompletions(ctx, req); });
+  RegisterAudioRoutes(server, ctx);
 }
 
 }  // namespace harvis::http

@@ -58,6 +58,38 @@ std::string LoggablePath(const std::string& path) {
   return path.size() > 200 ? out + "..." : out;
 }
 
+// Collects a request body, plain or multipart, refusing more than `limit` bytes in all.
+class BodyReader {
+ public:
+  explicit BodyReader(uint64_t limit) : limit_(limit) {}
+
+  httplib::ContentReceiver Receiver() {
+    return [this](const char* data, size_t length) {
+      within_limit_ = received_ + length <= limit_;
+      if (!within_limit_) return false;
+      received_ += length;
+      (parts_.empty() ? body_ : parts_.back().content).append(data, length);
+      return true;
+    };
+  }
+  httplib::MultipartContentHeader PartHeader() {
+    return [this](const httplib::MultipartFormData& header) {
+      parts_.push_back(header);
+      return true;
+    };
+  }
+  bool within_limit() const { return within_limit_; }
+  std::string TakeBody() { return std::move(body_); }
+  std::vector<httplib::MultipartFormData> TakeParts() { return std::move(parts_); }
+
+ private:
+  const uint64_t limit_;
+  uint64_t received_ = 0;
+  bool within_limit_ = true;
+  std::string body_;
+  std::vector<httplib::MultipartFormData> parts_;
+};
+
 // Counts one request as in flight for as long as it lives.
 class InFlightGuard {
  public:
@@ -252,6 +284,11 @@ HttpRequest ToRequest(const httplib::Request& req) {
   for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (size_t i = 1; i < req.matches.size(); ++i) r.path_params.push_back(req.matches[i].str());
+  if (req.is_multipart_form_data()) {
+    MultipartForm form;
+    for (const auto& [name, part] : req.files) form.parts.push_back({part.name, part.filename, part.content_type, part.content});
+    r.form = std::move(form);
+  }
   return r;
 }
 
@@ -291,28 +328,29 @@ void HttpServer::Add(const std::string& method, const std::string& route, const 
   impl_->server.Post(pattern, [this, dispatch](const httplib::Request& req, httplib::Response& res,
                                                const httplib::ContentReader& reader) {
     auto in_flight = std::make_shared<InFlightGuard>(in_flight_);
-    std::string body;
-    const uint64_t limit = impl_->options.max_body;
-    bool within_limit = true;
-    bool complete = reader([&](const char* data, size_t length) {
-      within_limit = body.size() + length <= limit;
-      if (within_limit) body.append(data, length);
-      return within_limit;
-    });
+    httplib::Request with_body = req;
+    BodyReader body(impl_->options.max_body);
+    bool complete = true;
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+      complete = req.is_multipart_form_data() ? reader(body.PartHeader(), body.Receiver()) : reader(body.Receiver());
+    }
+    const bool within_limit = body.within_limit();
     // httplib itself sets 413 when Content-Length announces too much.
     if (!within_limit || res.status == 413) {
-      WriteResponse(ErrorResponse(413, "request body exceeds the limit of " + std::to_string(limit) + " bytes",
+      WriteResponse(ErrorResponse(413, "request body exceeds the limit of " + std::to_string(impl_->options.max_body) + " bytes",
                                   "payload_too_large"),
                     res);
       res.set_header("Connection", "close");  // the rest of the body is never read
       return;
     }
     if (!complete) {
-      WriteResponse(ErrorResponse(400, "the request body could not be read", "bad_request"), res);
+      WriteResponse(ErrorResponse(400, "the request body could not be read (truncated or malformed)", "bad_request"),
+                    res);
       return;
     }
-    httplib::Request with_body = req;
-    with_body.body = std::move(body);
+    with_body.body = body.TakeBody();
+    with_body.files.clear();
+    for (auto& part : body.TakeParts()) with_body.files.emplace(part.name, std::move(part));
     dispatch(with_body, res, std::move(in_flight));
   });
 }

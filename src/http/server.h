@@ -13,11 +13,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "http/multipart.h"
 
 namespace prometheus {
 class Registry;
@@ -33,6 +35,8 @@ struct HttpRequest {
   std::multimap<std::string, std::string> headers;  // as received (case kept)
   std::map<std::string, std::string> query;
   std::vector<std::string> path_params;  // regex captures of the route pattern
+  // Set for multipart/form-data requests (then `body` is empty): the parsed parts.
+  std::optional<MultipartForm> form;
 
   // Case-insensitive header lookup; empty when absent.
   std::string Header(const std::string& name) const;

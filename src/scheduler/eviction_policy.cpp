@@ -1,44 +1,37 @@
 #include "scheduler/eviction_policy.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace harvis {
 namespace {
 
 double Cost(const VictimCandidate& c) { return c.reload_seconds * c.reuse_likelihood; }
 
+double Ticks(Clock::TimePoint t) { return static_cast<double>(t.time_since_epoch().count()); }
+
 class CostPolicy final : public EvictionPolicy {
  public:
   std::string_view name() const override { return "cost"; }
+  // Cheapest to lose first; for equal cost the larger (fewer victims).
+  SortKey Key(const VictimCandidate& c) const override {
+    return {Cost(c), -static_cast<double>(c.bytes)};
+  }
 
  protected:
-  bool Before(const VictimCandidate& a, const VictimCandidate& b) const override {
-    const double ca = Cost(a), cb = Cost(b);
-    if (ca != cb) return ca < cb;
-    return a.bytes > b.bytes;
-  }
   bool PreferCheapestSingle() const override { return true; }
 };
 
 class LruPolicy : public EvictionPolicy {
  public:
   std::string_view name() const override { return "lru"; }
-
- protected:
-  bool Before(const VictimCandidate& a, const VictimCandidate& b) const override {
-    return a.last_used < b.last_used;
-  }
+  SortKey Key(const VictimCandidate& c) const override { return {Ticks(c.last_used), 0}; }
 };
 
 class KeepAlivePolicy final : public EvictionPolicy {
  public:
   std::string_view name() const override { return "keepalive"; }
-
- protected:
-  bool Before(const VictimCandidate& a, const VictimCandidate& b) const override {
-    if (a.keep_alive != b.keep_alive) return a.keep_alive < b.keep_alive;
-    return a.expires_at < b.expires_at;
+  SortKey Key(const VictimCandidate& c) const override {
+    return {static_cast<double>(c.keep_alive.count()), Ticks(c.expires_at)};
   }
 };
 
@@ -60,37 +53,46 @@ double EvictionPolicy::CostOf(const std::vector<VictimCandidate>& candidates,
 std::optional<std::vector<size_t>> EvictionPolicy::Select(
     const std::vector<VictimCandidate>& candidates, std::uint64_t need) const {
   if (need == 0) return std::vector<size_t>{};
-  std::vector<size_t> order(candidates.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return Before(candidates[a], candidates[b]); });
-  // Greedy in policy order until enough is freed.
+  // A min-heap of indexes in policy order: only as many as needed are popped.
+  std::vector<SortKey> keys(candidates.size());
+  std::vector<std::uint32_t> heap(candidates.size());
+  std::uint64_t total = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    keys[i] = Key(candidates[i]);
+    heap[i] = static_cast<std::uint32_t>(i);
+    total += candidates[i].bytes;
+  }
+  if (total < need) return std::nullopt;
+  auto later = [&keys](std::uint32_t a, std::uint32_t b) { return keys[b] < keys[a]; };
+  std::make_heap(heap.begin(), heap.end(), later);
   std::vector<size_t> chosen;
   std::uint64_t freed = 0;
-  for (size_t i : order) {
-    if (freed >= need) break;
-    chosen.push_back(i);
-    freed += candidates[i].bytes;
+  while (freed < need) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    chosen.push_back(heap.back());
+    freed += candidates[heap.back()].bytes;
+    heap.pop_back();
   }
-  if (freed < need) return std::nullopt;
   // Prune: drop victims, latest in policy order first, that turned out unnecessary.
+  std::vector<size_t> kept;
   for (size_t k = chosen.size(); k-- > 0;) {
     const std::uint64_t bytes = candidates[chosen[k]].bytes;
     if (freed - bytes >= need) {
       freed -= bytes;
-      chosen.erase(chosen.begin() + static_cast<long>(k));
+    } else {
+      kept.push_back(chosen[k]);
     }
   }
-  if (PreferCheapestSingle() && chosen.size() > 1) {
-    const double greedy_cost = CostOf(candidates, chosen);
-    for (size_t i : order) {  // cheapest first, so the first that fits is the best single
-      if (candidates[i].bytes >= need) {
-        if (Cost(candidates[i]) < greedy_cost) chosen = {i};
-        break;
-      }
+  std::reverse(kept.begin(), kept.end());
+  if (PreferCheapestSingle() && kept.size() > 1) {
+    // One candidate large enough may cost less than the greedy set.
+    std::optional<size_t> single;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].bytes >= need && (!single || keys[i] < keys[*single])) single = i;
     }
+    if (single && Cost(candidates[*single]) < CostOf(candidates, kept)) kept = {*single};
   }
-  return chosen;
+  return kept;
 }
 
 Result<std::unique_ptr<EvictionPolicy>> MakeEvictionPolicy(std::string_view name) {

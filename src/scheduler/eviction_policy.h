@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -47,9 +48,11 @@ class EvictionPolicy {
   static double CostOf(const std::vector<VictimCandidate>& candidates,
                        const std::vector<size_t>& chosen);
 
+  // Eviction order: candidates with smaller keys go first (primary, then secondary).
+  using SortKey = std::pair<double, double>;
+  virtual SortKey Key(const VictimCandidate& c) const = 0;
+
  protected:
-  // Eviction order: true when a should be evicted before b.
-  virtual bool Before(const VictimCandidate& a, const VictimCandidate& b) const = 0;
   // Whether a single candidate large enough may replace the greedy set (cost policy).
   virtual bool PreferCheapestSingle() const { return false; }
 };

@@ -3,6 +3,7 @@
 // mutex held; the others are fixed after Scheduler::Create.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>

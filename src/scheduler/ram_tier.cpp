@@ -5,7 +5,7 @@ namespace harvis {
 RamTier::RamTier(Ledger& ledger, std::string host_device, std::uint64_t capacity)
     : ledger_(ledger), host_(std::move(host_device)), capacity_(capacity) {}
 
-void RamTier::DropLocked(const std::string& model) {
+void RamTier::DropLocked(std::string model) {
   auto it = entries_.find(model);
   if (it == entries_.end()) return;
   bytes_ -= it->second.blob.accounted_bytes;

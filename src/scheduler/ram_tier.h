@@ -46,7 +46,7 @@ class RamTier {
     std::list<std::string>::iterator lru_pos;
   };
   static std::string Owner(const std::string& model) { return "ram-tier:" + model; }
-  void DropLocked(const std::string& model);
+  void DropLocked(std::string model);  // by value: callers pass lru_ elements
 
   Ledger& ledger_;
   const std::string host_;

@@ -198,7 +198,18 @@ void Scheduler::NotifyChange() {
   cv_.notify_all();
 }
 
+void Scheduler::SaveMeasurements() {
+  if (!store_dirty_.exchange(false)) return;
+  if (Status st = store_.Save(); !st.ok()) spdlog::warn("{}", st.message());
+}
+
 Result<Lease> Scheduler::Acquire(const std::string& model, const AcquireOptions& options) {
+  Result<Lease> lease = AcquireLocked(model, options);
+  SaveMeasurements();
+  return lease;
+}
+
+Result<Lease> Scheduler::AcquireLocked(const std::string& model, const AcquireOptions& options) {
   Lock lk(mu_);
   ModelEntry* m = Find(model);
   if (m == nullptr) return Status(ErrorCode::kNotFound, "model '" + model + "' not found");

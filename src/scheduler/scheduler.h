@@ -26,6 +26,7 @@
 // Engine calls run with no scheduler lock held (a lease keeps the engine loaded).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -142,11 +143,19 @@ class Scheduler {
   Status AddModels(std::vector<ModelConfig> models);
   Status CheckFitsSomewhere(const ModelEntry& m) const;
 
+  Result<Lease> AcquireLocked(const std::string& model, const AcquireOptions& options);
+  Status LoadLocked(const std::string& model, const LoadOptions& options);
+  Status PrewarmLocked(const std::string& model, const std::vector<std::string>& keep);
+
   // --- admission and loading (scheduler_load.cpp) ---
   Status EnsureLoaded(ModelEntry& m, const LoadMode& mode, Lock& lk);
   Result<Attempt> AttemptLoad(ModelEntry& m, const LoadMode& mode, Lock& lk);
   Status WaitForRoom(ModelEntry& m, const LoadMode& mode, QueueSlot& slot, Lock& lk);
-  Result<size_t> ChooseDevice(const ModelEntry& m, std::uint64_t need, const LoadMode& mode) const;
+  // The device with the cheapest plan (cost, GPU before host, best fit); when nothing
+  // fits now, the device to wait for (plan empty).
+  struct Placement;
+  Result<Placement> ChooseDevice(const ModelEntry& m, std::uint64_t need,
+                                 const LoadMode& mode) const;
   std::optional<AdmitPlan> PlanOn(const ModelEntry& m, size_t device, std::uint64_t need,
                                   const LoadMode& mode) const;
   bool Evictable(const ModelEntry& m, const LoadMode& mode) const;
@@ -164,6 +173,7 @@ class Scheduler {
   bool Expired(const ModelEntry& m, Clock::TimePoint now) const;
   Duration KeepAlive(const ModelEntry& m) const;
   void MaintenanceLoop();
+  void SaveMeasurements();  // writes the footprint store if a load changed it; no locks held
 
   // --- helpers (scheduler.cpp) ---
   ModelEntry* Find(const std::string& model) const;
@@ -200,16 +210,20 @@ class Scheduler {
   WaitQueue queue_;
   std::condition_variable maintenance_cv_;
   bool maintenance_wanted_ = false;
+  std::atomic<bool> store_dirty_{false};
   bool stopping_ = false;
   std::thread maintenance_;
 };
 
 // Options and devices from the parsed configuration (SPEC §3). `allocated_cores`
 // (cgroup quota) and `host_ram_budget` (container limit x ram_fraction) come from the
-// resources layer. Configured devices (devices_auto false) keep their ids; GPU budgets
-// are min(memory, budgets.gpu_memory); the host device "cpu" is added when absent.
+// resources layer. With `devices: auto` the GPUs are `detected_gpus` (from NVML; their
+// `total` is the card's memory); otherwise the configured devices, keeping their ids.
+// GPU budgets are min(memory, budgets.gpu_memory); the host device "cpu" is added when
+// the list has none.
 SchedulerOptions SchedulerOptionsFromConfig(const Config& config, double allocated_cores,
                                             std::uint64_t host_ram_budget);
-std::vector<DeviceInfo> DevicesFromConfig(const Config& config, std::uint64_t host_ram_budget);
+std::vector<DeviceInfo> DevicesFromConfig(const Config& config, std::uint64_t host_ram_budget,
+                                          const std::vector<DeviceInfo>& detected_gpus = {});
 
 }  // namespace harvis

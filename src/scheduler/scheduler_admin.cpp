@@ -10,6 +10,12 @@
 namespace harvis {
 
 Status Scheduler::Load(const std::string& model, const LoadOptions& options) {
+  Status st = LoadLocked(model, options);
+  SaveMeasurements();
+  return st;
+}
+
+Status Scheduler::LoadLocked(const std::string& model, const LoadOptions& options) {
   Lock lk(mu_);
   ModelEntry* m = Find(model);
   if (m == nullptr) return Status(ErrorCode::kNotFound, "model '" + model + "' not found");
@@ -60,14 +66,22 @@ std::vector<PreloadResult> Scheduler::Preload() {
     if (!st.ok()) spdlog::error("preload of '{}' failed: {}", m->config.name, st.message());
     results.push_back({m->config.name, st});
   }
+  SaveMeasurements();
   return results;
 }
 
 Status Scheduler::Prewarm(const std::string& model, const std::vector<std::string>& keep) {
+  Status st = PrewarmLocked(model, keep);
+  SaveMeasurements();
+  return st;
+}
+
+Status Scheduler::PrewarmLocked(const std::string& model, const std::vector<std::string>& keep) {
   Lock lk(mu_);
   ModelEntry* m = Find(model);
   if (m == nullptr) return Status(ErrorCode::kNotFound, "model '" + model + "' not found");
   if (m->state == ModelState::kReady || m->state == ModelState::kLoading) return Status::Ok();
+  if (KeepAlive(*m) == Duration(0)) return Status::Ok();  // it would be unloaded at once
   LoadMode mode;
   mode.priority = m->config.priority;
   mode.may_queue = false;
@@ -91,10 +105,10 @@ Result<AdmissionPlan> Scheduler::Plan(const std::string& model) const {
     return out;
   }
   LoadMode mode;
-  auto d = ChooseDevice(*m, out.bytes, mode);
-  if (!d.ok()) return d.status();
-  out.device = DeviceId(*d);
-  if (auto plan = PlanOn(*m, *d, out.bytes, mode)) {
+  auto placement = ChooseDevice(*m, out.bytes, mode);
+  if (!placement.ok()) return placement.status();
+  out.device = DeviceId(placement->device);
+  if (const auto& plan = placement->plan) {
     out.fits = true;
     out.cost = plan->cost;
     for (const ModelEntry* v : plan->victims) out.victims.push_back(v->config.name);
@@ -205,11 +219,17 @@ SchedulerOptions SchedulerOptionsFromConfig(const Config& config, double allocat
   return o;
 }
 
-std::vector<DeviceInfo> DevicesFromConfig(const Config& config, std::uint64_t host_ram_budget) {
+std::vector<DeviceInfo> DevicesFromConfig(const Config& config, std::uint64_t host_ram_budget,
+                                          const std::vector<DeviceInfo>& detected_gpus) {
   std::vector<DeviceInfo> out;
   bool have_host = false;
   int gpu_index = 0;
-  if (!config.devices_auto) {
+  if (config.devices_auto) {
+    for (DeviceInfo gpu : detected_gpus) {
+      gpu.budget = std::min(gpu.total, config.budgets.gpu_memory);
+      out.push_back(gpu);
+    }
+  } else {
     for (const DeviceConfig& d : config.devices) {
       DeviceInfo info;
       info.id = d.id;
@@ -227,7 +247,9 @@ std::vector<DeviceInfo> DevicesFromConfig(const Config& config, std::uint64_t ho
       out.push_back(info);
     }
   }
-  if (!have_host) out.push_back(DeviceInfo{"cpu", DeviceKind::kCpu, host_ram_budget, host_ram_budget, false, -1});
+  if (!have_host) {
+    out.push_back(DeviceInfo{"cpu", DeviceKind::kCpu, host_ram_budget, host_ram_budget, false, -1});
+  }
   return out;
 }
 

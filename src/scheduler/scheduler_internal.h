@@ -27,6 +27,11 @@ struct Scheduler::AdmitPlan {
   std::uint64_t leftover = 0;        // free bytes after the load (best fit)
 };
 
+struct Scheduler::Placement {
+  size_t device = kNoDevice;
+  std::optional<AdmitPlan> plan;  // empty: nothing fits now; wait for `device`
+};
+
 struct Scheduler::LoadMode {
   Priority priority = Priority::kNormal;
   bool may_queue = true;

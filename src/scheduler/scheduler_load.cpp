@@ -91,9 +91,9 @@ Status Scheduler::WaitForRoom(ModelEntry& m, const LoadMode& mode, QueueSlot& sl
 
 Result<Scheduler::Attempt> Scheduler::AttemptLoad(ModelEntry& m, const LoadMode& mode, Lock& lk) {
   const std::uint64_t need = PredictBytes(m);
-  auto device = ChooseDevice(m, need, mode);
-  if (!device.ok()) return device.status();
-  const size_t d = *device;
+  auto placement = ChooseDevice(m, need, mode);
+  if (!placement.ok()) return placement.status();
+  const size_t d = placement->device;
   lk.unlock();
   Lock load(devices_[d]->load_mu);
   lk.lock();
@@ -139,8 +139,8 @@ Status Scheduler::ReserveFor(ModelEntry& m, size_t d, std::uint64_t need, Lock&)
   return Status::Ok();
 }
 
-Result<size_t> Scheduler::ChooseDevice(const ModelEntry& m, std::uint64_t need,
-                                       const LoadMode& mode) const {
+Result<Scheduler::Placement> Scheduler::ChooseDevice(const ModelEntry& m, std::uint64_t need,
+                                                     const LoadMode& mode) const {
   std::vector<size_t> eligible = mode.device ? std::vector<size_t>{*mode.device} : m.eligible;
   std::optional<size_t> best, fallback;
   std::optional<AdmitPlan> best_plan;
@@ -161,8 +161,8 @@ Result<size_t> Scheduler::ChooseDevice(const ModelEntry& m, std::uint64_t need,
     };
     if (!best_plan || key(*plan) < key(*best_plan)) best_plan = std::move(plan);
   }
-  if (best_plan) return best_plan->device;
-  if (fallback) return *fallback;
+  if (best_plan) return Placement{best_plan->device, std::move(best_plan)};
+  if (fallback) return Placement{*fallback, std::nullopt};
   std::uint64_t largest = 0;
   for (size_t d : eligible) largest = std::max(largest, devices_[d]->info.budget);
   return Status(ErrorCode::kFailedPrecondition,
@@ -205,7 +205,9 @@ std::optional<Scheduler::AdmitPlan> Scheduler::PlanOn(const ModelEntry& m, size_
     return plan;
   }
   candidates.clear();
+  candidates.reserve(models_.size());
   std::vector<ModelEntry*> owners;
+  owners.reserve(models_.size());
   const Clock::TimePoint now = clock_->Now();
   for (const auto& x : models_) {
     if (x->device != d || x.get() == &m || !Evictable(*x, mode)) continue;
@@ -261,9 +263,7 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
   }
   if (!st.ok()) return FinishFailedLoad(m, st);
   FinishGoodLoad(m, measured, seconds);
-  lk.unlock();
-  if (Status saved = store_.Save(); !saved.ok()) spdlog::warn("{}", saved.message());
-  lk.lock();
+  store_dirty_ = true;  // written by SaveMeasurements() once no lock is held
   return Status::Ok();
 }
 

@@ -66,11 +66,10 @@ void SchedulerMetrics::SetResident(const std::string& model, const std::string& 
 
 void SchedulerMetrics::CountLoad(const std::string& model, bool ok, double seconds) {
   if (loads_ == nullptr) return;
-  loads_->Add({{"model", model}, {"result", ok ? "ok" : "error"}}).Increment();
+  loads_->Add({{"model", model}, {"result", ok ? "success" : "failure"}}).Increment();
   if (ok) {
     static const prometheus::Histogram::BucketBoundaries kBuckets{
         0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120};
-    std::lock_guard lock(mu_);  // Family::Add with buckets: serialise first creation
     load_seconds_->Add({{"model", model}}, kBuckets).Observe(seconds);
   }
 }

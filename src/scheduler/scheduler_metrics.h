@@ -5,13 +5,12 @@
 //   harvis_memory_leaked_bytes{device}, harvis_queue_depth{priority}.
 // A null registry makes every call a no-op.
 //
-// Thread safety: thread-safe; one mutex (a leaf) guards the label caches; the
-// prometheus metrics are themselves thread-safe.
+// Thread safety: thread-safe (prometheus-cpp families and metrics lock internally;
+// those locks are leaves in the scheduler's lock order).
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -43,7 +42,6 @@ class SchedulerMetrics {
   prometheus::Gauge* Gauge(prometheus::Family<prometheus::Gauge>* family,
                            const std::map<std::string, std::string>& labels);
 
-  std::mutex mu_;
   prometheus::Family<prometheus::Gauge>* budget_ = nullptr;
   prometheus::Family<prometheus::Gauge>* reserved_ = nullptr;
   prometheus::Family<prometheus::Gauge>* resident_ = nullptr;

@@ -107,6 +107,7 @@ void Scheduler::MaintenanceLoop() {
     maintenance_wanted_ = false;
     lk.unlock();
     RunMaintenance();
+    SaveMeasurements();
     lk.lock();
   }
 }

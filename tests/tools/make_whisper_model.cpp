@@ -27,7 +27,7 @@ bool ParseInt(const char* text, int min, int* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  harvis::testing::WhisperModelSpec spec;
+  harvis::test_tools::WhisperModelSpec spec;
   std::string out_path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   }
   if (out_path.empty()) return Usage(argv[0]);
   std::string error;
-  if (!harvis::testing::WriteWhisperModel(out_path, spec, &error)) {
+  if (!harvis::test_tools::WriteWhisperModel(out_path, spec, &error)) {
     std::fprintf(stderr, "make_whisper_model: %s\n", error.c_str());
     return 1;
   }

@@ -3,9 +3,11 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <random>
 
-namespace harvis::testing {
+namespace harvis::test_tools {
 namespace {
 
 constexpr std::uint32_t kGgmlMagic = 0x67676d6c;
@@ -16,6 +18,8 @@ constexpr int kFftBins = 201;  // WHISPER_N_FFT / 2 + 1
 // Vocabulary sizes whisper.cpp derives its special-token ids from.
 constexpr int kVocabEnglish = 51864;
 constexpr int kVocabMultilingual = 51865;
+// Decoder positions from which the model "wants" to stop (see EndOfTextBias).
+constexpr int kStopPosition = 10;
 
 // How a tensor is initialised.
 enum class Init { kOnes, kZeros, kRandom };
@@ -27,6 +31,11 @@ struct TensorSpec {
   Init init = Init::kRandom;
   float scale = 0.0f;  // half-width of the uniform distribution for kRandom
 };
+
+// Final value of element `index` of a tensor given the drawn one. The RNG is always drawn,
+// so adjusting one tensor never shifts the values of the others.
+using Adjust = std::function<float(size_t index, float drawn)>;
+using Adjustments = std::map<std::string, Adjust>;
 
 // IEEE 754 binary32 -> binary16, round to nearest even; tiny values flush to zero.
 std::uint16_t FloatToHalf(float value) {
@@ -71,11 +80,13 @@ float Uniform(std::mt19937& rng, float scale) {
 }
 
 // A readable pseudo-word for text token `id`: letters from a base-20/base-5 syllable code,
-// with a leading space for most tokens, so that decoded garbage is ASCII "words".
+// with a leading space for most tokens, so that decoded garbage is ASCII "words". Every
+// id gets a distinct string.
 std::string TokenText(int id) {
   static const char kConsonants[] = "bcdfghjklmnprstvwxyz";
   static const char kVowels[] = "aeiou";
   if (id < 26) return std::string(1, static_cast<char>('a' + id));
+  if (id == 220) return " ";  // as in GPT-2; whisper.cpp's suppress_blank looks it up
   std::string word = (id % 7 == 0) ? "" : " ";
   int n = id;
   do {
@@ -113,6 +124,27 @@ void AddMlp(std::vector<TensorSpec>& out, const std::string& prefix, int state) 
   AddLinear(out, prefix + ".2", 4 * state, state, true);
 }
 
+// Random weights alone make whisper.cpp decode 220 tokens of repeated garbage per 30 s
+// window, fail its quality checks and retry at five more temperatures, with random
+// timestamps that restart the window again and again: seconds of audio cost minutes. So
+// the decoder gets a simple, deterministic habit: from position kStopPosition on, its
+// positional embedding carries a strong component along dimension 0, and only the
+// end-of-text token's embedding points that way. Before that position tokens are random
+// (but confident: embeddings of scale 3), so each window yields a few pseudo-words, then
+// ends, with an average log-probability that passes whisper's fallback thresholds.
+Adjustments EndOfTextBias(int state, int eot) {
+  Adjustments out;
+  out["decoder.positional_embedding"] = [state](size_t i, float v) {
+    const bool late = static_cast<int>(i / state) >= kStopPosition;
+    return (i % state == 0 && late) ? 300.0f : v;
+  };
+  out["decoder.token_embedding.weight"] = [state, eot](size_t i, float v) {
+    if (static_cast<int>(i / state) != eot) return v;
+    return i % state == 0 ? 8.0f : 0.0f;
+  };
+  return out;
+}
+
 // Every tensor whisper_model_load expects, with the shapes and types it checks.
 std::vector<TensorSpec> TensorList(const WhisperModelSpec& spec, int n_vocab) {
   const int s = spec.state;
@@ -132,7 +164,7 @@ std::vector<TensorSpec> TensorList(const WhisperModelSpec& spec, int n_vocab) {
     AddAttention(t, block + ".attn", s);
   }
   t.push_back({"decoder.positional_embedding", {s, spec.text_ctx}, kTypeF32, Init::kRandom, 0.1f});
-  t.push_back({"decoder.token_embedding.weight", {s, n_vocab}, kTypeF16, Init::kRandom, 1.0f});
+  t.push_back({"decoder.token_embedding.weight", {s, n_vocab}, kTypeF16, Init::kRandom, 3.0f});
   AddNorm(t, "decoder.ln", s);
   for (int i = 0; i < spec.layers; ++i) {
     const std::string block = "decoder.blocks." + std::to_string(i);
@@ -177,7 +209,7 @@ void WriteVocab(Writer& w, bool multilingual) {
   }
 }
 
-void WriteTensor(Writer& w, const TensorSpec& t, std::mt19937& rng) {
+void WriteTensor(Writer& w, const TensorSpec& t, const Adjust& adjust, std::mt19937& rng) {
   w.I32(static_cast<std::int32_t>(t.ne.size()));
   w.I32(static_cast<std::int32_t>(t.name.size()));
   w.I32(t.type);
@@ -189,6 +221,7 @@ void WriteTensor(Writer& w, const TensorSpec& t, std::mt19937& rng) {
   w.Bytes(t.name);
   for (size_t i = 0; i < count; ++i) {
     float v = t.init == Init::kOnes ? 1.0f : t.init == Init::kZeros ? 0.0f : Uniform(rng, t.scale);
+    if (adjust) v = adjust(i, v);
     if (t.type == kTypeF16) {
       w.F16(v);
     } else {
@@ -206,7 +239,11 @@ std::vector<std::uint8_t> GenerateWhisperModel(const WhisperModelSpec& spec) {
   WriteHeader(w, spec, n_vocab);
   WriteMelFilters(w, spec.mels);
   WriteVocab(w, spec.multilingual);
-  for (const TensorSpec& t : TensorList(spec, n_vocab)) WriteTensor(w, t, rng);
+  const Adjustments adjustments = EndOfTextBias(spec.state, spec.multilingual ? 50257 : 50256);
+  for (const TensorSpec& t : TensorList(spec, n_vocab)) {
+    auto it = adjustments.find(t.name);
+    WriteTensor(w, t, it != adjustments.end() ? it->second : Adjust{}, rng);
+  }
   return w.Take();
 }
 
@@ -226,4 +263,4 @@ bool WriteWhisperModel(const std::string& path, const WhisperModelSpec& spec, st
   return true;
 }
 
-}  // namespace harvis::testing
+}  // namespace harvis::test_tools

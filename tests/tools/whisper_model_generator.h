@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace harvis::testing {
+namespace harvis::test_tools {
 
 struct WhisperModelSpec {
   std::uint32_t seed = 1;
@@ -36,4 +36,4 @@ std::vector<std::uint8_t> GenerateWhisperModel(const WhisperModelSpec& spec);
 // Writes GenerateWhisperModel(spec) to `path`; false with `error` set on failure.
 bool WriteWhisperModel(const std::string& path, const WhisperModelSpec& spec, std::string* error);
 
-}  // namespace harvis::testing
+}  // namespace harvis::test_tools

@@ -117,6 +117,22 @@ struct WavOptions {
   std::optional<uint32_t> data_size;   // declared data size override
 };
 
+inline WavOptions BeforeFmt(std::string chunks) {
+  WavOptions o;
+  o.before_fmt = std::move(chunks);
+  return o;
+}
+inline WavOptions BeforeData(std::string chunks) {
+  WavOptions o;
+  o.before_data = std::move(chunks);
+  return o;
+}
+inline WavOptions DataSize(uint32_t size) {
+  WavOptions o;
+  o.data_size = size;
+  return o;
+}
+
 // A RIFF/WAVE file holding `interleaved` in `layout`.
 inline std::string BuildWav(const std::vector<float>& interleaved, const WavLayout& layout,
                             const WavOptions& opt = {}) {

@@ -124,7 +124,7 @@ TEST(WavTest, RejectsMalformedStructure) {
             ErrorCode::kUnprocessable);
   EXPECT_EQ(CodeOf("RIFF\x04\0\0\0WAVE"s + Chunk("fmt ", "short") + Chunk("data", "ab")),
             ErrorCode::kUnprocessable);
-  EXPECT_EQ(CodeOf(BuildWav(tone, {}, {.before_data = Chunk("data", "ab")})),
+  EXPECT_EQ(CodeOf(BuildWav(tone, {}, testing::BeforeData(Chunk("data", "ab")))),
             ErrorCode::kUnprocessable);  // two data chunks
   std::string bad_id = good;
   bad_id[12] = '\x01';
@@ -132,7 +132,7 @@ TEST(WavTest, RejectsMalformedStructure) {
 }
 
 TEST(WavTest, RejectsEveryTruncation) {
-  const std::string wav = BuildWav(Tone(16000, 0.01), {}, {.before_fmt = Chunk("LIST", "abc")});
+  const std::string wav = BuildWav(Tone(16000, 0.01), {}, testing::BeforeFmt(Chunk("LIST", "abc")));
   for (size_t cut = 0; cut < wav.size(); ++cut) {
     EXPECT_EQ(CodeOf(wav.substr(0, cut)), ErrorCode::kUnprocessable) << "cut at " << cut;
   }
@@ -140,11 +140,11 @@ TEST(WavTest, RejectsEveryTruncation) {
 }
 
 TEST(WavTest, RejectsHugeDeclaredSizes) {
-  EXPECT_EQ(CodeOf(BuildWav(Tone(16000, 0.01), {}, {.data_size = 0x7FFFFFFF})),
+  EXPECT_EQ(CodeOf(BuildWav(Tone(16000, 0.01), {}, testing::DataSize(0x7FFFFFFF))),
             ErrorCode::kUnprocessable);
   std::string huge_list = "LIST";
   testing::Put32(huge_list, 0xFFFFFFF0u);
-  EXPECT_EQ(CodeOf(BuildWav(Tone(16000, 0.01), {}, {.before_fmt = huge_list})),
+  EXPECT_EQ(CodeOf(BuildWav(Tone(16000, 0.01), {}, testing::BeforeFmt(huge_list))),
             ErrorCode::kUnprocessable);
 }
 

@@ -303,7 +303,9 @@ TEST(SchedulerTest, RamTierMakesTheNextLoadComeFromMemory) {
   Harness h;
   SchedulerOptions o;
   o.ram_tier_capacity = 16 * kGiB;
-  ASSERT_TRUE(h.Build({SimModel("a", 16 * kGiB), SimModel("b", 16 * kGiB)},
+  ModelConfig a_cfg = SimModel("a", 16 * kGiB), b_cfg = SimModel("b", 16 * kGiB);
+  a_cfg.device = b_cfg.device = "gpu";  // else "auto" would place b in host RAM
+  ASSERT_TRUE(h.Build({a_cfg, b_cfg},
                       {SimGpu("gpu0", 24 * kGiB), Host(32 * kGiB)}, o).ok());
   ASSERT_TRUE(h.scheduler->Acquire("a").ok());
   ASSERT_TRUE(h.scheduler->Acquire("b").ok());  // evicts a into the RAM tier

@@ -105,7 +105,8 @@ class WhisperEngine final : public Engine {
   bool on_gpu() const { return on_gpu_; }
 
  private:
-  Status CreateContext(const LoadRequest& request, const std::string& source);
+  Status CreateContext(const ModelBytes& bytes, const DeviceTarget& device,
+                       const std::string& source);
   Status CreateStates(int count);
   void FreeAll();
   Result<std::string> ResolveLanguage(const std::string& requested) const;
@@ -127,6 +128,7 @@ class WhisperEngine final : public Engine {
   mutable std::mutex mu_;
   std::condition_variable state_returned_;
   std::vector<whisper_state*> free_states_;  // guarded by mu_
+  bool loaded_ = false;                      // guarded by mu_: states may be borrowed
 };
 
 }  // namespace harvis

@@ -14,15 +14,16 @@ namespace harvis {
 namespace {
 
 // Per-thread: the line being assembled (ggml sends pieces with GGML_LOG_LEVEL_CONT), its
-// level, the last error line, and the active capture sink. Thread-local, so concurrent
+// level, the error lines, and the active capture sink. Thread-local, so concurrent
 // loads on different threads never mix their numbers.
 struct ThreadLog {
   std::string line;
   ggml_log_level level = GGML_LOG_LEVEL_INFO;
-  std::string last_error;
+  std::vector<std::string> errors;
   std::vector<WhisperReportedBuffer>* sink = nullptr;
 };
 thread_local ThreadLog t_log;
+constexpr size_t kMaxErrors = 4;
 
 std::string Trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
@@ -36,7 +37,9 @@ void FinishLine() {
   t_log.line.clear();
   if (line.empty()) return;
   spdlog::debug("whisper.cpp: {}", line);
-  if (t_log.level == GGML_LOG_LEVEL_ERROR) t_log.last_error = line;
+  if (t_log.level == GGML_LOG_LEVEL_ERROR && t_log.errors.size() < kMaxErrors) {
+    t_log.errors.push_back(line);
+  }
   WhisperReportedBuffer buffer;
   if (t_log.sink != nullptr && ParseWhisperBufferLine(line, &buffer)) {
     t_log.sink->push_back(std::move(buffer));
@@ -93,8 +96,12 @@ WhisperBufferCapture::~WhisperBufferCapture() {
   t_log.sink = nullptr;
 }
 
-std::string LastWhisperError() { return t_log.last_error; }
-void ClearLastWhisperError() { t_log.last_error.clear(); }
+std::string WhisperErrors() {
+  std::string joined;
+  for (const auto& e : t_log.errors) joined += (joined.empty() ? "" : "; ") + e;
+  return joined;
+}
+void ClearWhisperErrors() { t_log.errors.clear(); }
 
 }  // namespace harvis
 

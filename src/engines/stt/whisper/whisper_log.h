@@ -1,5 +1,5 @@
 // whisper.cpp / ggml log routing. whisper.cpp prints to stderr by default; Harvis sends
-// every line to spdlog at debug level, remembers the last error line per thread (to put in
+// every line to spdlog at debug level, remembers the error lines per thread (to put in
 // a Status), and lets a load capture the buffer sizes whisper.cpp reports while it
 // allocates them (there is no API for them): "<buffer> total size = X MB" for the weights,
 // "kv self/cross/pad size = X MB" and "compute buffer (...) = X MB" for each state.
@@ -30,9 +30,10 @@ class WhisperBufferCapture {
   WhisperBufferCapture& operator=(const WhisperBufferCapture&) = delete;
 };
 
-// The last error line whisper.cpp logged on this thread since ClearLastWhisperError().
-std::string LastWhisperError();
-void ClearLastWhisperError();
+// The error lines whisper.cpp logged on this thread since ClearWhisperErrors(), joined
+// with "; " (the first few only); empty if none.
+std::string WhisperErrors();
+void ClearWhisperErrors();
 
 // Parses a whisper.cpp size line ("...: kv self size  =    6.29 MB"); false if it is not one.
 bool ParseWhisperBufferLine(const std::string& line, WhisperReportedBuffer* out);

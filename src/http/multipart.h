@@ -1,0 +1,28 @@
+// A multipart/form-data request (RFC 7578), e.g. an upload to /v1/audio/transcriptions,
+// as parsed by the server (whose body limit bounds it).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace harvis::http {
+
+struct FormPart {
+  std::string name;
+  std::string filename;      // empty for plain fields
+  std::string content_type;  // empty when the part did not say
+  std::string data;
+};
+
+struct MultipartForm {
+  std::vector<FormPart> parts;
+  // The first part with this name, or null.
+  const FormPart* Find(std::string_view name) const;
+  // A plain field's value, or nullopt when absent.
+  std::optional<std::string> Field(std::string_view name) const;
+};
+
+}  // namespace harvis::http
