@@ -9,18 +9,22 @@
 #   HARVIS_CUDA              build ggml with CUDA (GPU deployments; default OFF). The CUDA
 #                            architectures default to 90 (sm_90) unless
 #                            CMAKE_CUDA_ARCHITECTURES is given.
-#   HARVIS_WHISPER_SANITIZE  also compile whisper.cpp/ggml with the HARVIS_SANITIZE flags
-#                            (default OFF, see below).
+#   HARVIS_WHISPER_SANITIZE  also instrument whisper.cpp/ggml under
+#                            HARVIS_SANITIZE=address,undefined (default OFF; under
+#                            "thread" they are always instrumented, see below).
 #
-# Sanitizers: HARVIS_SANITIZE adds -fsanitize=... to every directory. By default the
-# whisper.cpp/ggml subtree is compiled WITHOUT them (and without our warning flags): it is
-# third-party code we do not test, UBSan with -fno-sanitize-recover aborts on benign
-# patterns in ggml's SIMD kernels, and the instrumented build is several times slower. Our
-# own engine code, which owns every piece of shared state (the state pool, the log
-# capture), stays instrumented, and the executables still link the sanitizer runtime, so
-# ASan/LSan see every malloc/free and TSan sees every thread and mutex. This works for both
-# presets (asan: "address,undefined", tsan: "thread"); HARVIS_WITH_WHISPER=OFF remains the
-# escape hatch if a sanitizer ever trips inside ggml.
+# Sanitizers: HARVIS_SANITIZE adds -fsanitize=... to every directory.
+#   * thread: the whisper.cpp/ggml subtree IS instrumented. ThreadSanitizer must see the
+#     synchronisation of ggml's thread pool, or every matrix product it computes looks like
+#     a race (uninstrumented atomics are invisible, intercepted memcpy is not); ggml
+#     supports TSan itself (GGML_TSAN_ENABLED swaps its fences for read-modify-writes).
+#   * address,undefined: the subtree is built WITHOUT them (and without our warning flags):
+#     it is third-party code we do not test, UBSan with -fno-sanitize-recover aborts on
+#     benign patterns in ggml's SIMD kernels, and the instrumented build is several times
+#     slower. Our own engine code stays instrumented and the executables link the runtime,
+#     so ASan/LSan still see every malloc and free.
+#   HARVIS_WHISPER_SANITIZE=ON instruments the subtree for address,undefined too;
+#   HARVIS_WITH_WHISPER=OFF is the escape hatch if a sanitizer ever trips inside ggml.
 #
 # Wiring: this file also adds tests/tools (the model generator), tests/unit/whisper and
 # bench/whisper, and links `whisper` plus the definition HARVIS_WITH_WHISPER=1 into
@@ -37,7 +41,7 @@ else()
 endif()
 option(HARVIS_WITH_WHISPER "Build the whisper.cpp speech-to-text engine" ${_harvis_whisper_default})
 option(HARVIS_CUDA "Build whisper.cpp's ggml with CUDA" OFF)
-option(HARVIS_WHISPER_SANITIZE "Compile whisper.cpp/ggml with the HARVIS_SANITIZE flags too" OFF)
+option(HARVIS_WHISPER_SANITIZE "Compile whisper.cpp/ggml with HARVIS_SANITIZE=address,undefined too" OFF)
 
 # The random-weight Whisper model generator (tests/tools) needs no whisper.cpp: other
 # tests (e.g. model downloads) may use it whatever HARVIS_WITH_WHISPER says.
@@ -96,14 +100,19 @@ function(_harvis_add_whisper)
     set(GGML_CUDA OFF)
   endif()
 
-  # Build the subtree without our sanitizer and warning flags (see the header).
+  # Build the subtree without our warning flags and, except under ThreadSanitizer,
+  # without our sanitizer flags (see the header).
+  set(keep_sanitizers OFF)
+  if(HARVIS_WHISPER_SANITIZE OR HARVIS_SANITIZE MATCHES "thread")
+    set(keep_sanitizers ON)
+  endif()
   get_directory_property(saved_options COMPILE_OPTIONS)
   set(third_party_options "")
   foreach(opt IN LISTS saved_options)
     if(opt MATCHES "^-W")
       continue()
     endif()
-    if(NOT HARVIS_WHISPER_SANITIZE AND opt MATCHES "^-f(no-)?sanitize")
+    if(NOT keep_sanitizers AND opt MATCHES "^-f(no-)?sanitize")
       continue()
     endif()
     list(APPEND third_party_options "${opt}")

@@ -37,6 +37,19 @@ start=$(date +%s)
 for preset in ${HARVIS_TEST_PRESETS:-release asan tsan}; do
   run_preset "$preset"
 done
+# Bounded fuzzing of the WAV parser and the decode path (clang + libFuzzer).
+echo "=== fuzz: ${FUZZ_SECONDS:-60}s per fuzzer"
+fuzz_log="$ROOT/build/fuzz.log"
+mkdir -p "$ROOT/build"
+"$ROOT/tests/fuzz/run_fuzzers.sh" 2>&1 | tee "$fuzz_log"
+fuzz_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$fuzz_log" | tail -1)
+if [ -z "$fuzz_line" ]; then
+  failed=$((failed + 1))
+else
+  passed=$((passed + $(echo "$fuzz_line" | cut -d' ' -f1)))
+  failed=$((failed + $(echo "$fuzz_line" | cut -d' ' -f3)))
+fi
+
 echo "=== all suites finished in $(( $(date +%s) - start ))s"
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]

@@ -101,7 +101,7 @@ void ReportOllama(Findings& f, const Config& config) {
 void ReportScheduler(Findings& f, const Config& config) {
   auto rt = BuildRuntime(config, resources::RestartInfo{}, /*background=*/false);
   std::string engines;
-  for (const auto& name : DefaultEngineRegistry().Names()) engines += (engines.empty() ? "" : ", ") + name;
+  for (const auto& name : DefaultEngineRegistry(config.ollama).Names()) engines += (engines.empty() ? "" : ", ") + name;
   f.Line("engines built in", engines);
   if (!rt.ok()) {
     f.problems.push_back(rt.status().message());

@@ -58,7 +58,7 @@ Result<std::unique_ptr<Runtime>> BuildRuntime(const Config& config, const resour
 
   const auto host_ram_budget =
       static_cast<std::uint64_t>(static_cast<double>(snapshot.host.ram_limit_bytes) * config.budgets.ram_fraction);
-  rt->engines = DefaultEngineRegistry();
+  rt->engines = DefaultEngineRegistry(config.ollama);
   rt->devices = DevicesFromConfig(config, host_ram_budget, DetectedGpus(snapshot));
 
   SchedulerDeps deps;

@@ -1,5 +1,6 @@
 #include "engines/engine.h"
 
+#include "engines/llm/ollama/ollama_engine.h"
 #include "engines/simulated/simulated_engine.h"
 
 namespace harvis {
@@ -49,13 +50,14 @@ Result<std::unique_ptr<Engine>> EngineRegistry::Create(const ModelConfig& model)
   return it->second(model);
 }
 
-EngineRegistry DefaultEngineRegistry() {
+EngineRegistry DefaultEngineRegistry(const OllamaConfig& ollama) {
   EngineRegistry registry;
   registry.Register("simulated", [](const ModelConfig& model) -> Result<std::unique_ptr<Engine>> {
     auto options = SimulatedOptions::Parse(model);
     if (!options.ok()) return options.status();
     return std::unique_ptr<Engine>(new SimulatedEngine(model, *options));
   });
+  RegisterOllamaEngine(registry, ollama);
   return registry;
 }
 

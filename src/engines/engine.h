@@ -160,8 +160,8 @@ class EngineRegistry {
   std::map<std::string, Constructor> constructors_;
 };
 
-// A registry with every engine built into this binary ("simulated" for now; the
-// engines issue adds whisper, pocketsphinx, espeak, flite and ollama).
-EngineRegistry DefaultEngineRegistry();
+// A registry with every engine built into this binary. `ollama` configures
+// `engine: ollama` (its URL already resolved from OLLAMA_CLOUD_URL by Config).
+EngineRegistry DefaultEngineRegistry(const OllamaConfig& ollama = OllamaConfig{});
 
 }  // namespace harvis

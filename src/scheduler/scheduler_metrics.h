@@ -32,7 +32,7 @@ class SchedulerMetrics {
   void SetDeviceBudget(const std::string& device, std::uint64_t bytes);
   void SetDeviceReserved(const std::string& device, std::uint64_t bytes);
   void SetResident(const std::string& model, const std::string& device, bool resident);
-  // result: "ok" or "error"; seconds only observed for successful loads.
+  // result label: "success" or "failure"; seconds only observed for successful loads.
   void CountLoad(const std::string& model, bool ok, double seconds);
   void CountEviction(const std::string& model, const std::string& reason);
   void AddLeaked(const std::string& device, std::uint64_t bytes);

@@ -74,7 +74,7 @@ HarvisProcess::HarvisProcess(Options options) : dir_(MakeTempDir("harvis-bb")) {
     _exit(127);
   }
   // The server logs "listening on HOST:PORT" once bound; then /healthz must answer.
-  const std::regex listening(R"(listening on [^ ]+:(\d+))");
+  const std::regex listening(R"(listening on [^ \n]+:(\d+))");
   for (auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;) {
     std::smatch m;
     std::string text = ReadFile(log);

@@ -30,8 +30,9 @@ class ServerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     harvis_ = new HarvisProcess({.config_yaml = R"(
 server: { max_body: 4KiB }
+ollama: { url: "http://127.0.0.1:9" }
 models:
-  - { name: whisper-base, kind: stt, engine: whisper, path: /models/ggml-base.en.bin }
+  - { name: whisper-base, kind: stt, engine: simulated, memory: 600MiB }
   - { name: "llama3.2:3b", kind: llm, engine: ollama }
 )"});
     ASSERT_TRUE(harvis_->running()) << harvis_->Log();
@@ -128,12 +129,12 @@ TEST_F(ServerTest, ChatCompletionsValidatesItsBody) {
   }
 }
 
-TEST_F(ServerTest, ValidChatWithoutEngineIs503) {
+TEST_F(ServerTest, ChatWithOllamaDownIs503NamingTheUrl) {
   auto res = harvis_->Client().Post(
       "/v1/chat/completions", R"({"model":"llama3.2:3b","messages":[{"role":"user","content":"hi"}]})",
       "application/json");
   auto body = ExpectError(res, 503);
-  EXPECT_NE(body["error"]["message"].get<std::string>().find("no LLM engine available"), std::string::npos);
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("127.0.0.1:9"), std::string::npos) << body;
   EXPECT_FALSE(res->get_header_value("Retry-After").empty());
 }
 

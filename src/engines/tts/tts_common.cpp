@@ -18,8 +18,8 @@ bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; 
 // Words after which a period does not end a sentence (compared lower-case, without
 // the final period).
 constexpr std::array<std::string_view, 16> kAbbreviations = {
-    "mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "e.g", "i.e", "no", "fig",
-    "approx", "mt", "inc"};
+    "mr", "mrs", "ms",  "dr", "st",  "prof",   "sr", "jr",
+    "vs", "e.g", "i.e", "no", "fig", "approx", "mt", "inc"};
 
 // Strips closing quotes and brackets so that `said "Hi."` still ends at the period.
 std::string_view WithoutClosers(std::string_view word) {
@@ -58,7 +58,8 @@ std::vector<std::string> CutWord(std::string_view word, std::size_t max_chars) {
 // Accumulates words into sentences of bounded length.
 class SentenceBuilder {
  public:
-  explicit SentenceBuilder(std::size_t max_chars) : max_chars_(std::max<std::size_t>(max_chars, 8)) {}
+  explicit SentenceBuilder(std::size_t max_chars)
+      : max_chars_(std::max<std::size_t>(max_chars, 8)) {}
 
   void AddWord(std::string_view word) {
     if (word.size() > max_chars_) {

@@ -34,7 +34,8 @@ double Seconds(const SpeechAudio& audio) {
 }
 
 bool HasSignal(const SpeechAudio& audio) {
-  return std::any_of(audio.pcm.begin(), audio.pcm.end(), [](int16_t s) { return std::abs(s) > 500; });
+  return std::any_of(audio.pcm.begin(), audio.pcm.end(),
+                     [](int16_t s) { return std::abs(s) > 500; });
 }
 
 TEST(EspeakEngineTest, SynthesizesASentenceAtTheNativeRate) {
@@ -89,11 +90,13 @@ TEST(EspeakEngineTest, ListsVoicesAndSpeaksWithDefaultAndOtherVoices) {
   ASSERT_TRUE(voices.ok());
   EXPECT_GT(voices->size(), 50u);
   auto has = [&](const std::string& name) {
-    return std::any_of(voices->begin(), voices->end(), [&](const tts::Voice& v) { return v.name == name; });
+    return std::any_of(voices->begin(), voices->end(),
+                       [&](const tts::Voice& v) { return v.name == name; });
   };
   EXPECT_TRUE(has("en-us"));
   EXPECT_TRUE(has("de"));
-  for (const std::string voice : {"", "en-us", "de", "en-gb+f3", "English (America)", "gmw/en-US"}) {
+  for (const std::string voice :
+       {"", "en-us", "de", "en-gb+f3", "English (America)", "gmw/en-US"}) {
     SynthesizeOptions options;
     options.voice = voice;
     auto audio = engine->Synthesize("Hello.", options);
@@ -112,12 +115,14 @@ TEST(EspeakEngineTest, RejectsUnknownVoiceEmptyTextAndUnloadedUse) {
   EXPECT_NE(audio.status().message().find("en-us"), std::string::npos) << audio.status().message();
   options.voice = "en-us+nosuchvariant";
   EXPECT_EQ(engine->Synthesize("Hello.", options).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(engine->Synthesize("", SynthesizeOptions{}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(engine->Synthesize("", SynthesizeOptions{}).status().code(),
+            ErrorCode::kInvalidArgument);
   EXPECT_EQ(engine->Synthesize(" \n ", SynthesizeOptions{}).status().code(),
             ErrorCode::kInvalidArgument);
   engine->Unload();
   EXPECT_EQ(engine->FootprintBytes(), 0u);
-  EXPECT_EQ(engine->Synthesize("Hello.", SynthesizeOptions{}).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(engine->Synthesize("Hello.", SynthesizeOptions{}).status().code(),
+            ErrorCode::kUnavailable);
   ASSERT_TRUE(engine->Load(LoadRequest{}).ok());
   EXPECT_TRUE(engine->Synthesize("Hello again.", SynthesizeOptions{}).ok());
 }
@@ -193,15 +198,18 @@ TEST(EspeakEngineTest, ConcurrentCallsWithDifferentVoicesMatchSequentialResults)
   };
   ASSERT_EQ(us_sizes.size(), 5u);
   ASSERT_EQ(de_sizes.size(), 5u);
-  for (auto n : us_sizes) EXPECT_TRUE(near(n, us_alone->pcm.size())) << n << " vs " << us_alone->pcm.size();
-  for (auto n : de_sizes) EXPECT_TRUE(near(n, de_alone->pcm.size())) << n << " vs " << de_alone->pcm.size();
+  for (auto n : us_sizes)
+    EXPECT_TRUE(near(n, us_alone->pcm.size())) << n << " vs " << us_alone->pcm.size();
+  for (auto n : de_sizes)
+    EXPECT_TRUE(near(n, de_alone->pcm.size())) << n << " vs " << de_alone->pcm.size();
 }
 
 TEST(EspeakEngineTest, OddTextIsSynthesizedWithoutErrors) {
   auto engine = LoadedEspeak();
-  for (const std::string& text : std::vector<std::string>{"Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80.",
-                                 "\x01\x02\x7F\xFF\xFE", "...", "!!!", "$3.50 at 10:30pm, a@b.com",
-                                 std::string(1000, 'a')}) {
+  for (const std::string& text : std::vector<std::string>{
+           "Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80.",
+           "\x01\x02\x7F\xFF\xFE", "...", "!!!", "$3.50 at 10:30pm, a@b.com",
+           std::string(1000, 'a')}) {
     auto audio = engine->Synthesize(text, SynthesizeOptions{});
     EXPECT_TRUE(audio.ok()) << audio.status().message();
   }

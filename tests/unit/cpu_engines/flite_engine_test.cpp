@@ -34,7 +34,8 @@ double Seconds(const SpeechAudio& audio) {
 }
 
 bool HasSignal(const SpeechAudio& audio) {
-  return std::any_of(audio.pcm.begin(), audio.pcm.end(), [](int16_t s) { return std::abs(s) > 500; });
+  return std::any_of(audio.pcm.begin(), audio.pcm.end(),
+                     [](int16_t s) { return std::abs(s) > 500; });
 }
 
 TEST(FliteEngineTest, SynthesizesASentenceAtTheVoiceRate) {
@@ -106,7 +107,8 @@ TEST(FliteEngineTest, RejectsUnknownVoiceEmptyTextAndBadConfig) {
   ASSERT_FALSE(audio.ok());
   EXPECT_EQ(audio.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(audio.status().message().find("slt"), std::string::npos);
-  EXPECT_EQ(engine->Synthesize("", SynthesizeOptions{}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(engine->Synthesize("", SynthesizeOptions{}).status().code(),
+            ErrorCode::kInvalidArgument);
   SynthesizeOptions too_fast;
   too_fast.speed = 10;
   EXPECT_EQ(engine->Synthesize("Hi.", too_fast).status().code(), ErrorCode::kInvalidArgument);
@@ -176,9 +178,10 @@ TEST(FliteEngineTest, ConcurrentCallsAreSafe) {
 
 TEST(FliteEngineTest, OddTextIsSynthesizedWithoutErrors) {
   auto engine = LoadedFlite();
-  for (const std::string& text : std::vector<std::string>{"Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80.",
-                                 "\x01\x02\x7F\xFF\xFE", "...", "!!!", "$3.50 at 10:30pm, a@b.com",
-                                 std::string(1000, 'a')}) {
+  for (const std::string& text : std::vector<std::string>{
+           "Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80.",
+           "\x01\x02\x7F\xFF\xFE", "...", "!!!", "$3.50 at 10:30pm, a@b.com",
+           std::string(1000, 'a')}) {
     auto audio = engine->Synthesize(text, SynthesizeOptions{});
     EXPECT_TRUE(audio.ok()) << audio.status().message();
   }

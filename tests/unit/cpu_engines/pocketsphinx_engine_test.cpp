@@ -199,7 +199,8 @@ TEST(PocketsphinxLifecycleTest, LoadUnloadAndBadPaths) {
   ASSERT_TRUE(created.ok());
   Engine& engine = **created;
   EXPECT_EQ(engine.FootprintBytes(), 0u);
-  EXPECT_EQ(engine.Transcribe({0.0f}, TranscribeOptions{}).status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(engine.Transcribe({0.0f}, TranscribeOptions{}).status().code(),
+            ErrorCode::kUnavailable);
   ASSERT_TRUE(engine.Load(LoadRequest{}).ok());
   EXPECT_GT(engine.FootprintBytes(), 30 * kMiB);
   engine.Unload();

@@ -28,7 +28,8 @@ inline std::vector<std::string> NormalizedWords(const std::string& text) {
 }
 
 // Edit distance between two word sequences.
-inline std::size_t WordEdits(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+inline std::size_t WordEdits(const std::vector<std::string>& ref,
+                             const std::vector<std::string>& hyp) {
   std::vector<std::size_t> previous(hyp.size() + 1), current(hyp.size() + 1);
   for (std::size_t j = 0; j <= hyp.size(); ++j) previous[j] = j;
   for (std::size_t i = 1; i <= ref.size(); ++i) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "scheduler_test_util.h"
@@ -336,18 +337,30 @@ TEST(SchedulerTest, MeasurementsPersistAcrossRestarts) {
   std::filesystem::remove_all(dir);
 }
 
-class LeakyProbe : public DeviceMemoryProbe {
+// Answers from a script (the last value repeats): a driver that keeps 1 GiB of a
+// 2 GiB model after its unload.
+class ScriptedProbe : public DeviceMemoryProbe {
  public:
   std::optional<std::uint64_t> UsedBytes(const std::string& device) override {
     if (device != "gpu0") return std::nullopt;
-    return used.load();
+    std::lock_guard lock(mu_);
+    const std::uint64_t v = script_.front();
+    if (script_.size() > 1) script_.erase(script_.begin());
+    return v;
   }
-  std::atomic<std::uint64_t> used{kGiB};  // the driver's own, before any load
+  void Script(std::vector<std::uint64_t> values) {
+    std::lock_guard lock(mu_);
+    script_ = std::move(values);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::uint64_t> script_{kGiB};
 };
 
 TEST(SchedulerTest, CleanupVerificationReportsLeakedBytes) {
   Harness h;
-  auto probe = std::make_shared<LeakyProbe>();
+  auto probe = std::make_shared<ScriptedProbe>();
   SchedulerOptions o;
   o.cleanup_polls = 2;
   o.cleanup_poll_interval = Duration(1);
@@ -356,18 +369,16 @@ TEST(SchedulerTest, CleanupVerificationReportsLeakedBytes) {
   deps.probe = probe;
   deps.metrics = &registry;
   ASSERT_TRUE(h.Build({SimModel("a", 2 * kGiB)}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o, deps).ok());
+  probe->Script({kGiB, 3 * kGiB});  // before and after the load: 2 GiB measured
   ASSERT_TRUE(h.scheduler->Acquire("a").ok());
-  probe->used = 3 * kGiB;  // after the load; the unload will give back only 1 GiB
-  std::thread driver([&] {
-    while (h.State("a") != "unloading") std::this_thread::yield();
-    probe->used = 2 * kGiB;
-  });
+  EXPECT_EQ(h.scheduler->GetModel("a")->measured_bytes, 2 * kGiB);
+  probe->Script({3 * kGiB, 2 * kGiB});  // before the unload, then every poll
   ASSERT_TRUE(h.scheduler->Unload("a", false).ok());
-  driver.join();
   EXPECT_EQ(h.scheduler->ListDevices()[0].leaked_bytes, kGiB);
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_NE(text.find("harvis_memory_leaked_bytes{device=\"gpu0\"} 1073741824"), std::string::npos);
-  EXPECT_NE(text.find("harvis_model_loads_total{model=\"a\",result=\"ok\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("harvis_model_loads_total{model=\"a\",result=\"success\"} 1"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("harvis_model_evictions_total{model=\"a\",reason=\"admin\"} 1"), std::string::npos);
   EXPECT_NE(text.find("harvis_device_memory_budget_bytes{device=\"gpu0\"}"), std::string::npos);
   EXPECT_NE(text.find("harvis_queue_depth{priority=\"realtime\"} 0"), std::string::npos);

@@ -262,10 +262,7 @@ TEST(WhisperEngine, RealGpuWithoutGpuBackendFailsClearly) {
 
   request.device.simulated = false;
   Status st = engine.Load(request);
-#if defined(GGML_USE_CUDA)
-  GTEST_SKIP() << "CUDA build: covered by the device check";
-#endif
-  if (st.ok()) GTEST_SKIP() << "a GPU backend is present";
+  if (st.ok()) GTEST_SKIP() << "a GPU is visible to whisper.cpp: nothing to check here";
   EXPECT_EQ(st.code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("gpu0"), std::string::npos) << st.message();
 }

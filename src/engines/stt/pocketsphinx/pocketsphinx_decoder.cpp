@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 std::mutex g_load_mu;
 bool g_logging_off = false;  // guarded by g_load_mu
 
-constexpr double kPauseSeconds = 0.3;        // a silence this long ends a segment
+constexpr double kPauseSeconds = 0.3;  // a silence this long ends a segment
 constexpr std::size_t kMaxSegmentWords = 20;
 
 std::uint64_t ResidentBytes() {
@@ -115,9 +115,9 @@ PocketsphinxPaths PocketsphinxPaths::Defaults() {
 }
 
 Status PocketsphinxPaths::Check() const {
-  const std::pair<const char*, const std::string*> items[] = {
-      {"acoustic model (path)", &hmm}, {"language model (options.lm)", &lm},
-      {"dictionary (options.dict)", &dict}};
+  const std::pair<const char*, const std::string*> items[] = {{"acoustic model (path)", &hmm},
+                                                              {"language model (options.lm)", &lm},
+                                                              {"dictionary (options.dict)", &dict}};
   for (const auto& [what, path] : items) {
     std::error_code ec;
     if (path->empty() || !fs::exists(*path, ec)) {
@@ -155,9 +155,9 @@ Result<std::unique_ptr<PocketsphinxDecoder>> PocketsphinxDecoder::Create(
   ps_decoder_t* decoder = ps_init(config);
   if (decoder == nullptr) {
     cmd_ln_free_r(config);
-    return Status(ErrorCode::kFailedPrecondition,
-                  "pocketsphinx: cannot load the model (hmm '" + paths.hmm + "', lm '" + paths.lm +
-                      "', dict '" + paths.dict + "')");
+    return Status(ErrorCode::kFailedPrecondition, "pocketsphinx: cannot load the model (hmm '" +
+                                                      paths.hmm + "', lm '" + paths.lm +
+                                                      "', dict '" + paths.dict + "')");
   }
   const std::uint64_t after = ResidentBytes();
   const std::uint64_t measured = after > before ? after - before : 0;

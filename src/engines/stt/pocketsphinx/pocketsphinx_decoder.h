@@ -46,8 +46,9 @@ class PocketsphinxDecoder {
   PocketsphinxDecoder& operator=(const PocketsphinxDecoder&) = delete;
 
   // Decodes one utterance of 16 kHz mono float PCM (clamped to [-1, 1], converted to
-  // 16-bit and fed in one call, as a full utterance). Text is lower-case words; segments group words between
-  // pauses, with times from the decoder's frames. Not thread-safe (one call at a time).
+  // 16-bit and fed in one call, as a full utterance). Text is lower-case words; segments group
+  // words between pauses, with times from the decoder's frames. Not thread-safe (one call at a
+  // time).
   Result<Transcript> Decode(const std::vector<float>& pcm_16k_mono);
 
   std::uint64_t footprint_bytes() const { return footprint_bytes_; }

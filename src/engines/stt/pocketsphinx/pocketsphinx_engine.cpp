@@ -10,7 +10,8 @@ namespace {
 constexpr std::uint64_t kEstimateNumerator = 5;
 constexpr std::uint64_t kEstimateDenominator = 2;
 
-std::string OptionOr(const ModelConfig& model, const std::string& key, const std::string& fallback) {
+std::string OptionOr(const ModelConfig& model, const std::string& key,
+                     const std::string& fallback) {
   auto it = model.options.find(key);
   return it == model.options.end() || it->second.empty() ? fallback : it->second;
 }
@@ -112,13 +113,14 @@ void PocketsphinxEngine::Return(stt::PocketsphinxDecoder* decoder) {
 Result<Transcript> PocketsphinxEngine::Transcribe(const std::vector<float>& pcm_16k_mono,
                                                   const TranscribeOptions& options) {
   if (!IsEnglish(options.language)) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "pocketsphinx model '" + model_.name + "' only transcribes English ('en'); got '" +
-                      options.language + "'");
+    return Status(ErrorCode::kInvalidArgument, "pocketsphinx model '" + model_.name +
+                                                   "' only transcribes English ('en'); got '" +
+                                                   options.language + "'");
   }
   stt::PocketsphinxDecoder* decoder = Borrow();
   if (decoder == nullptr) {
-    return Status(ErrorCode::kUnavailable, "pocketsphinx model '" + model_.name + "' is not loaded");
+    return Status(ErrorCode::kUnavailable,
+                  "pocketsphinx model '" + model_.name + "' is not loaded");
   }
   Result<Transcript> result = decoder->Decode(pcm_16k_mono);
   Return(decoder);

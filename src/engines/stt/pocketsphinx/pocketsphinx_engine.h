@@ -14,7 +14,10 @@
 // Input: 16 kHz mono float PCM. Language: only English ("" or "en", also "en-us" style
 // tags); anything else is kInvalidArgument. Output: lower-case words, segments split at
 // pauses of 0.3 s or more (times from 10 ms frames), language "en". Silence gives an
-// empty (or near-empty) transcript, not an error.
+// empty (or near-empty) transcript, not an error. A decoder adapts to the audio it has
+// heard (pocketsphinx's live normalisation state persists across utterances), so the
+// same audio may decode slightly differently depending on earlier requests served by
+// that decoder; nothing else (text, timing) carries from one request to the next.
 //
 // Thread safety: Transcribe may be called concurrently; each call borrows a decoder from
 // the pool (waiting while all N are busy) under `mu_`, decodes without any lock, and

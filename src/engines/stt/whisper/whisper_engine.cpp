@@ -225,7 +225,8 @@ Status WhisperEngine::CreateContext(const ModelBytes& bytes, const DeviceTarget&
     if (gpus == 0) {
       return Status(ErrorCode::kFailedPrecondition,
                     "model '" + model_.name + "': cannot place it on " + device.id +
-                        ": this build of whisper.cpp has no GPU backend (HARVIS_CUDA=OFF)");
+                        ": whisper.cpp sees no GPU (needs a build with HARVIS_CUDA=ON and a "
+                        "visible device)");
     }
     if (params.gpu_device >= gpus) {
       return Status(ErrorCode::kFailedPrecondition,

@@ -8,19 +8,21 @@
 // `parallel` transcriptions run at once on one copy of the weights.
 //
 // Placement: a real GPU (DeviceTarget kind GPU, not simulated) uses whisper.cpp's GPU
-// backend on device `gpu_index` (needs a build with HARVIS_CUDA=ON; otherwise Load fails
-// with kFailedPrecondition); everything else runs on the CPU.
+// backend on device `gpu_index` (needs a build with HARVIS_CUDA=ON and a visible device;
+// otherwise Load fails with kFailedPrecondition); everything else runs on the CPU.
 //
 // Footprint (FootprintBytes): measured during Load, under a process-wide whisper load lock:
 //   * buffers: the sizes whisper.cpp reports for every buffer it allocates — the weight
 //     buffers ("<backend> total size") and, per state, the KV caches (self, cross, pad)
 //     and the four compute buffers (conv, encode, cross, decode) — at least the exact sum
 //     of tensor sizes read from the file for the weights;
-//   * rss_delta: the process's resident set size after minus before the context and
-//     states are created (CPU placement only; lazily touched pages may be missing).
-//   FootprintBytes() = max(buffers, rss_delta) on the CPU, buffers on a GPU (the scheduler
-//   adds its NVML delta there). The copy of the file bytes kept for ExportWeights() is
-//   host RAM outside the footprint: host_copy_bytes().
+//   * rss_delta: the process's resident set size after minus before the context and the
+//     states are created. A cross-check only: pages are touched lazily and the allocator
+//     reuses pages it already holds, so it is often far below the buffers (24 KiB for a
+//     generated model with 113 MB of buffers, in a process that had loaded one before).
+//   FootprintBytes() = max(buffers, rss_delta) on the CPU, buffers on a GPU (where the
+//   scheduler's NVML delta also sees the CUDA context). The copy of the file bytes kept
+//   for ExportWeights() is host RAM outside the footprint: host_copy_bytes().
 //
 // options (ModelConfig::options, all optional):
 //   flash_attn:           true|false (default true) — whisper.cpp flash attention.
@@ -32,8 +34,8 @@
 // a state's KV cache on first use, which would make the measured footprint a lie.
 //
 // Thread safety: as engine.h — Load/Unload/ExportWeights from one thread, never
-// concurrently with Transcribe; Transcribe is safe from up to any number of threads
-// (callers beyond `parallel` wait for a state). Unload also waits for borrowed states.
+// concurrently with Transcribe; Transcribe is safe from any number of threads (callers
+// beyond `parallel` wait for a free state). Unload also waits for borrowed states.
 #pragma once
 
 #include "engines/engine.h"

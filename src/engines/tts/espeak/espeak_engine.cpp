@@ -17,7 +17,8 @@ constexpr const char* kDefaultVoice = "en-us";
 // the English data of espeak-ng 1.51 (phoneme tables 0.65 MB + en_dict 0.17 MB).
 constexpr std::uint64_t kEnglishDataEstimate = 1 * kMiB;
 
-std::string OptionOr(const ModelConfig& model, const std::string& key, const std::string& fallback) {
+std::string OptionOr(const ModelConfig& model, const std::string& key,
+                     const std::string& fallback) {
   auto it = model.options.find(key);
   return it == model.options.end() || it->second.empty() ? fallback : it->second;
 }
@@ -26,8 +27,9 @@ std::string OptionOr(const ModelConfig& model, const std::string& key, const std
 
 Result<std::unique_ptr<Engine>> EspeakEngine::Create(const ModelConfig& model) {
   if (model.kind != ModelKind::kTts) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "model '" + model.name + "': engine 'espeak' is a text-to-speech engine; set kind: tts");
+    return Status(
+        ErrorCode::kInvalidArgument,
+        "model '" + model.name + "': engine 'espeak' is a text-to-speech engine; set kind: tts");
   }
   return std::unique_ptr<Engine>(new EspeakEngine(model));
 }
@@ -58,8 +60,8 @@ Status EspeakEngine::Load(const LoadRequest& /*request*/) {
   }
   auto spec = runtime.Resolve(default_voice_);
   if (!spec.ok()) {
-    return Status(spec.status().code(), "model '" + model_.name + "': options.voice: " +
-                                            spec.status().message());
+    return Status(spec.status().code(),
+                  "model '" + model_.name + "': options.voice: " + spec.status().message());
   }
   footprint_.store(runtime.DataBytes(*spec));
   loaded_.store(true);

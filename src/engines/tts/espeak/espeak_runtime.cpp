@@ -102,7 +102,8 @@ void EspeakRuntime::LoadVoiceTablesLocked() {
     entry.languages = ParseLanguages(list[i]->languages);
     entry.voice.description = list[i]->name != nullptr ? list[i]->name : entry.identifier;
     entry.voice.language = entry.languages.empty() ? "" : entry.languages.front();
-    entry.voice.name = entry.voice.language.empty() ? Lower(entry.identifier) : entry.voice.language;
+    entry.voice.name =
+        entry.voice.language.empty() ? Lower(entry.identifier) : entry.voice.language;
     voices_.push_back(std::move(entry));
   }
   // Two voices with the same primary language are told apart by their identifiers.
@@ -171,7 +172,8 @@ Result<std::string> EspeakRuntime::Resolve(std::string_view voice) {
   }
   if (spec.empty() || base.empty()) {
     return Status(ErrorCode::kInvalidArgument, "espeak: unknown voice '" + std::string(voice) +
-                                                   "'; valid voices include " + SuggestionsLocked());
+                                                   "'; valid voices include " +
+                                                   SuggestionsLocked());
   }
   if (plus == std::string::npos) return spec;
   const std::string variant = requested.substr(plus + 1);
@@ -228,9 +230,8 @@ Result<std::vector<std::int16_t>> EspeakRuntime::Speak(const std::string& spec, 
   if (Status st = SelectLocked(spec, rate_wpm); !st.ok()) return st;
   std::vector<std::int16_t> pcm;
   g_sink = &pcm;
-  const espeak_ng_STATUS status =
-      espeak_ng_Synthesize(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0,
-                           espeakCHARS_UTF8, nullptr, nullptr);
+  const espeak_ng_STATUS status = espeak_ng_Synthesize(
+      text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, nullptr, nullptr);
   g_sink = nullptr;
   if (status != ENS_OK) {
     return Status(ErrorCode::kInternal, "espeak: synthesis failed: " + StatusMessage(status));

@@ -25,15 +25,17 @@ Status UnknownVoice(std::string_view voice) {
 
 Result<std::unique_ptr<Engine>> FliteEngine::Create(const ModelConfig& model) {
   if (model.kind != ModelKind::kTts) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "model '" + model.name + "': engine 'flite' is a text-to-speech engine; set kind: tts");
+    return Status(
+        ErrorCode::kInvalidArgument,
+        "model '" + model.name + "': engine 'flite' is a text-to-speech engine; set kind: tts");
   }
   auto it = model.options.find("voice");
-  const std::string requested = it == model.options.end() || it->second.empty() ? kDefaultVoice : it->second;
+  const std::string requested =
+      it == model.options.end() || it->second.empty() ? kDefaultVoice : it->second;
   std::string voice = tts::FliteRuntime::Canonical(requested);
   if (voice.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "model '" + model.name + "': options.voice: " + UnknownVoice(requested).message());
+    return Status(ErrorCode::kInvalidArgument, "model '" + model.name + "': options.voice: " +
+                                                   UnknownVoice(requested).message());
   }
   return std::unique_ptr<Engine>(new FliteEngine(model, std::move(voice)));
 }
@@ -59,9 +61,7 @@ Status FliteEngine::Load(const LoadRequest& /*request*/) {
   return Status::Ok();
 }
 
-std::uint64_t FliteEngine::FootprintBytes() const {
-  return loaded_.load() ? footprint_.load() : 0;
-}
+std::uint64_t FliteEngine::FootprintBytes() const { return loaded_.load() ? footprint_.load() : 0; }
 
 void FliteEngine::Unload() {
   if (loaded_.exchange(false)) tts::FliteRuntime::Get().Release();
