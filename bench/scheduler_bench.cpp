@@ -2,8 +2,9 @@
 //   BM_AcquireResidentLease   acquiring and releasing a lease on a READY model, 1 and 8
 //                             threads (target: median under 2 us)
 //   BM_AdmissionDecision      a dry-run admission (Scheduler::Plan) that must choose
-//                             victims among 1,000 registered, resident, idle models
-//                             (target: under 50 us)
+//                             victims among 1,000 registered models, 999 of them resident
+//                             and idle: many_victims needs ~340 of them evicted (the worst
+//                             case), few_victims ~5 (target: under 50 us)
 // Run: build/<dir>/bench/scheduler_bench --benchmark_repetitions=5
 //        --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -76,7 +77,8 @@ World& AdmissionWorld() {
     constexpr int kResident = 999;
     std::vector<ModelConfig> models;
     for (int i = 0; i < kResident; ++i) models.push_back(Sim("m" + std::to_string(i), 24 * kMiB));
-    models.push_back(Sim("incoming", 8 * kGiB));
+    models.push_back(Sim("incoming", 8 * kGiB));       // must evict ~340 models
+    models.push_back(Sim("incoming-small", 100 * kMiB));  // must evict ~5 models
     auto w = MakeWorld(std::move(models), kResident * 24 * kMiB);
     // Fill the GPU and give every model its own request history.
     std::mt19937 rng(7);
@@ -92,11 +94,11 @@ World& AdmissionWorld() {
   return *world;
 }
 
-void BM_AdmissionDecision(benchmark::State& state) {
+void BM_AdmissionDecision(benchmark::State& state, const char* incoming) {
   Scheduler& s = *AdmissionWorld().scheduler;
   size_t victims = 0;
   for (auto _ : state) {
-    auto plan = s.Plan("incoming");
+    auto plan = s.Plan(incoming);
     if (!plan.ok() || !plan->fits) {
       state.SkipWithError("no plan");
       break;
@@ -106,7 +108,9 @@ void BM_AdmissionDecision(benchmark::State& state) {
   state.counters["victims"] = static_cast<double>(victims);
   state.counters["models"] = 1000;
 }
-BENCHMARK(BM_AdmissionDecision)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_AdmissionDecision, many_victims, "incoming")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_AdmissionDecision, few_victims, "incoming-small")
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace harvis

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace harvis::app {
 
@@ -18,7 +20,14 @@ struct PullOptions {
   std::string sha1;    // expected checksum; empty: the catalogue's
 };
 
+struct PlanOptions {
+  std::vector<uint64_t> gpus;     // given GPU sizes; empty: detected / configured devices
+  std::optional<uint64_t> memory;  // given container memory limit; else detected
+  std::optional<double> cpus;      // given allocated cores; else detected
+};
+
 int Serve(const CommonOptions& options);
+int Plan(const CommonOptions& options, const PlanOptions& plan);
 int ModelsList(const CommonOptions& options);
 int ModelsPull(const CommonOptions& options, const PullOptions& pull);
 int Doctor(const CommonOptions& options);

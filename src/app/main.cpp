@@ -1,7 +1,10 @@
 // harvis: the command-line entry point. Wiring only: each sub-command lives in src/app.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include "app/commands.h"
+#include "core/units.h"
 #include "app/version.h"
 
 int main(int argc, char** argv) {
@@ -33,7 +36,29 @@ int main(int argc, char** argv) {
   pull->add_option("--source", pull_opts.source, "Base URL (default: the configuration's model_source)");
   pull->add_option("--sha1", pull_opts.sha1, "Expected SHA-1 (default: the published one)");
 
+  CommonOptions plan_opts;
+  harvis::app::PlanOptions plan_hw;
+  std::vector<std::string> gpu_sizes;
+  std::string memory_size;
+  auto* plan = cli.add_subcommand("plan", "Show which models fit together where, the worst-case loads, and container sizing");
+  plan->add_option("--config", plan_opts.config_path, "YAML configuration file (else $HARVIS_CONFIG)");
+  plan->add_option("--gpu", gpu_sizes, "A GPU of this memory size, e.g. 24GiB (repeat for several; default: detected)");
+  plan->add_option("--memory", memory_size, "Container memory limit, e.g. 32GiB (default: detected)");
+  plan->add_option("--cpus", plan_hw.cpus, "Allocated CPU cores (default: detected)")->check(CLI::PositiveNumber);
+
   CLI11_PARSE(cli, argc, argv);
+  if (*plan) {
+    for (const auto& g : gpu_sizes) {
+      auto size = harvis::ParseSize(g);
+      if (!size || *size == 0) return std::fprintf(stderr, "harvis plan: --gpu: invalid size '%s'\n", g.c_str()), 2;
+      plan_hw.gpus.push_back(*size);
+    }
+    if (!memory_size.empty()) {
+      plan_hw.memory = harvis::ParseSize(memory_size);
+      if (!plan_hw.memory) return std::fprintf(stderr, "harvis plan: --memory: invalid size '%s'\n", memory_size.c_str()), 2;
+    }
+    return harvis::app::Plan(plan_opts, plan_hw);
+  }
   if (*list) return harvis::app::ModelsList(models_opts);
   if (*pull) return harvis::app::ModelsPull(models_opts, pull_opts);
   if (*serve) return harvis::app::Serve(serve_opts);

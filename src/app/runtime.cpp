@@ -48,13 +48,15 @@ std::vector<DeviceInfo> DetectedGpus(const resources::ResourceSnapshot& snapshot
 }  // namespace
 
 Result<std::unique_ptr<Runtime>> BuildRuntime(const Config& config, const resources::RestartInfo& restarts,
-                                              bool background) {
+                                              bool background, const RuntimeOverrides& overrides) {
   auto rt = std::make_unique<Runtime>();
   rt->registry = std::make_shared<prometheus::Registry>();
   auto monitor_options = MonitorOptionsFrom(config, restarts);
   monitor_options.background = background;
   rt->monitor = std::make_unique<resources::ResourceMonitor>(*rt->registry, monitor_options);
-  const resources::ResourceSnapshot snapshot = rt->monitor->Snapshot();
+  resources::ResourceSnapshot snapshot = rt->monitor->Snapshot();
+  if (overrides.ram_limit) snapshot.host.ram_limit_bytes = *overrides.ram_limit;
+  if (overrides.cpu_cores) snapshot.host.cpu_allocated_cores = *overrides.cpu_cores;
 
   const auto host_ram_budget =
       static_cast<std::uint64_t>(static_cast<double>(snapshot.host.ram_limit_bytes) * config.budgets.ram_fraction);

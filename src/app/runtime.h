@@ -25,9 +25,15 @@ struct Runtime {
   std::unique_ptr<Scheduler> scheduler;  // last: uses everything above
 };
 
+// Hardware given instead of measured (`harvis plan --memory/--cpus`).
+struct RuntimeOverrides {
+  std::optional<std::uint64_t> ram_limit;
+  std::optional<double> cpu_cores;
+};
+
 // Builds a runtime. `background`: start the monitor's sampling thread (serve) or not
 // (doctor). Fails when the scheduler cannot be built (e.g. a model that can never fit).
 Result<std::unique_ptr<Runtime>> BuildRuntime(const Config& config, const resources::RestartInfo& restarts,
-                                              bool background);
+                                              bool background, const RuntimeOverrides& overrides = {});
 
 }  // namespace harvis::app
