@@ -193,7 +193,24 @@ void ValidateModelDevices(const YamlReader& r, const YAML::Node& models, const C
   }
 }
 
+// Without a `models` section, Harvis serves what needs no download: Debian's
+// pocketsphinx en-us model, the espeak-ng and flite voices, and the default LLM in Ollama.
+std::vector<ModelConfig> BuiltInModels(const DefaultsConfig& defaults) {
+  auto model = [](std::string name, ModelKind kind, std::string engine, std::string device) {
+    ModelConfig m;
+    m.name = std::move(name);
+    m.kind = kind;
+    m.engine = std::move(engine);
+    m.device = std::move(device);
+    return m;
+  };
+  return {model("pocketsphinx", ModelKind::kStt, "pocketsphinx", "cpu"),
+          model("espeak", ModelKind::kTts, "espeak", "cpu"), model("flite", ModelKind::kTts, "flite", "cpu"),
+          model(defaults.llm, ModelKind::kLlm, "ollama", "auto")};
+}
+
 void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
+  if (root.IsNull() || !root["models"]) c.models = BuiltInModels(c.defaults);
   if (root.IsNull()) return;  // an empty file: all defaults
   r.ExpectKeys(root, "", {"server", "ollama", "budgets", "thresholds", "defaults", "scheduler",
                           "devices", "models", "state_dir", "models_dir", "log_level", "model_source"});
@@ -201,7 +218,10 @@ void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
   if (root["ollama"]) ParseOllama(r, root["ollama"], c.ollama);
   if (root["budgets"]) ParseBudgets(r, root["budgets"], c.budgets);
   if (root["thresholds"]) ParseThresholds(r, root["thresholds"], c.thresholds);
-  if (root["defaults"]) ParseDefaults(r, root["defaults"], c.defaults);
+  if (root["defaults"]) {
+    ParseDefaults(r, root["defaults"], c.defaults);
+    if (!root["models"]) c.models = BuiltInModels(c.defaults);
+  }
   if (root["scheduler"]) ParseScheduler(r, root["scheduler"], c.scheduler);
   if (root["devices"]) ParseDevices(r, root["devices"], c);
   if (root["models"]) ParseModels(r, root["models"], c);

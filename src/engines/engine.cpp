@@ -2,6 +2,9 @@
 
 #include "engines/llm/ollama/ollama_engine.h"
 #include "engines/simulated/simulated_engine.h"
+#include "engines/stt/pocketsphinx/pocketsphinx_engine.h"
+#include "engines/tts/espeak/espeak_engine.h"
+#include "engines/tts/flite/flite_engine.h"
 
 namespace harvis {
 namespace {
@@ -58,6 +61,9 @@ EngineRegistry DefaultEngineRegistry(const OllamaConfig& ollama) {
     return std::unique_ptr<Engine>(new SimulatedEngine(model, *options));
   });
   RegisterOllamaEngine(registry, ollama);
+  registry.Register("pocketsphinx", PocketsphinxEngine::Create);
+  registry.Register("espeak", EspeakEngine::Create);
+  registry.Register("flite", FliteEngine::Create);
   return registry;
 }
 

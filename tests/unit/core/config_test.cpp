@@ -40,7 +40,15 @@ TEST(Config, EmptyConfigurationGivesSpecDefaults) {
   EXPECT_EQ(c.scheduler.policy, "cost");
   EXPECT_EQ(c.scheduler.queue_size, 256);
   EXPECT_TRUE(c.devices_auto);
-  EXPECT_TRUE(c.models.empty());
+  // Built-in models: what needs no download.
+  ASSERT_EQ(c.models.size(), 4u);
+  EXPECT_EQ(c.models[0].name, "pocketsphinx");
+  EXPECT_EQ(c.models[1].engine, "espeak");
+  EXPECT_EQ(c.models[2].engine, "flite");
+  EXPECT_EQ(c.models[3].name, "llama3.2:3b");
+  EXPECT_EQ(c.models[3].engine, "ollama");
+  EXPECT_TRUE(Parse("models: []\n")->models.empty());
+  EXPECT_EQ(Parse("defaults: {llm: \"qwen2.5:7b\"}\n")->models[3].name, "qwen2.5:7b");
   EXPECT_TRUE(c.server.api_keys.empty());
 }
 

@@ -31,11 +31,13 @@ const std::vector<std::string> kSentences = {
 };
 
 // Threshold, measured first: on Debian 12 (pocketsphinx 0.8 en-us model, flite 2.2 voice
-// slt, 16 kHz) this set scores a corpus WER of 0.029 (2 errors in 70 words: "door" ->
-// "jar", "call" -> "calm"), deterministically. The threshold adds a margin of about 0.12
-// for other builds of the libraries and models (one or two more misrecognised words per
-// ten sentences), while anything broken in the pipeline — wrong sample rate, wrong
-// sample format or scale, a missing language model — scores far above it (> 0.5).
+// slt, 16 kHz) this set scores a corpus WER between 0.029 and 0.043 (2-3 errors in 70
+// words: "door" -> "jar", "call" -> "calm", sometimes "please" -> "plays"); it varies a
+// little because flite's clustergen voices draw random noise for their excitation, so
+// the audio depends on earlier flite calls in the process. The threshold is the worst
+// measured value plus about 0.10 (one or two more misrecognised words per ten sentences,
+// for other builds of the libraries and models), while a broken pipeline scores far
+// above it (see ThresholdRejectsSpeechAtTheWrongRate: 0.39-0.61).
 constexpr double kMaxWordErrorRate = 0.15;
 
 ModelConfig SphinxModel(int parallel = 1) {
@@ -124,7 +126,7 @@ TEST_F(PocketsphinxEngineTest, ThresholdRejectsSpeechAtTheWrongRate) {
   }
   const double wer = static_cast<double>(edits) / static_cast<double>(words);
   std::printf("[ WER      ] wrong rate: %.3f\n", wer);
-  EXPECT_GT(wer, 2 * kMaxWordErrorRate);
+  EXPECT_GT(wer, kMaxWordErrorRate);
 }
 
 TEST_F(PocketsphinxEngineTest, SegmentsHaveOrderedTimesWithinTheAudio) {
