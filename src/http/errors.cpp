@@ -38,7 +38,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kResourceExhausted: return 503;
     case ErrorCode::kBadGateway: return 502;
     case ErrorCode::kTimeout: return 504;
-    case ErrorCode::kFailedPrecondition: return 503;
+    case ErrorCode::kFailedPrecondition: return 409;  // e.g. a model that can never fit
     case ErrorCode::kInternal: return 500;
   }
   return 500;
