@@ -9,8 +9,11 @@
 // clients (4 x N requests). Harvis is called in process (parallel: 4, one state per
 // client); whisper-server over HTTP on loopback with a WAV upload, which adds its HTTP and
 // WAV-decoding cost (well under a millisecond here) to each request.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,9 +125,19 @@ Figures BenchHarvis(const std::string& model_path, const std::vector<float>& pcm
   return Measure(a.requests, [&] { return engine.Transcribe(pcm, options).ok(); });
 }
 
+// A loopback port that was free a moment ago (bind to port 0, read it, close).
 int FreePort() {
-  httplib::Server probe;
-  const int port = probe.bind_to_any_port("127.0.0.1");
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) close(fd);
   return port;
 }
 
@@ -142,7 +155,7 @@ Figures BenchServer(const std::string& model_path, const std::string& wav, const
     _exit(127);
   }
   httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(600, 0);
+  client.set_read_timeout(2, 0);
   bool up = false;
   for (int i = 0; i < 300 && !up; ++i) {  // up to 30 s for the model load
     up = static_cast<bool>(client.Get("/"));
@@ -203,7 +216,9 @@ int main(int argc, char** argv) {
   const std::vector<float> pcm = Speech(a.seconds);
   const std::string wav = Wav(pcm);
 
+  std::fprintf(stderr, "benchmarking the harvis whisper engine...\n");
   const Figures harvis = BenchHarvis(model_path, pcm, a);
+  std::fprintf(stderr, "benchmarking whisper-server...\n");
   const Figures server = BenchServer(model_path, wav, a);
   std::filesystem::remove_all(dir);
 

@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "app/startup.h"
+#include "engines/llm/ollama/ollama_engine.h"
+#include "engines/llm/ollama/ollama_tenant.h"
 #include "scheduler/memory_probe.h"
 
 namespace harvis::app {
@@ -35,6 +37,67 @@ class SystemMemoryProbe : public DeviceMemoryProbe {
 
   resources::Nvml& nvml_;
 };
+
+// Ollama as a tenant of the GPU ledger (SPEC §4): what it holds (/api/ps, size_vram),
+// evicting from it, and which registered models are its own (engine ollama, same URL).
+class OllamaTenantSource : public TenantSource {
+ public:
+  explicit OllamaTenantSource(const OllamaConfig& config)
+      : config_(config),
+        tenant_(std::make_shared<OllamaClient>(OllamaClientOptions{
+            config.url, std::chrono::seconds(2), std::chrono::seconds(15), std::chrono::seconds(10)})) {}
+
+  std::string label() const override { return "ollama"; }
+  std::optional<std::string> TenantName(const ModelConfig& model) const override {
+    if (model.engine != "ollama") return std::nullopt;
+    auto options = OllamaEngineOptions::Parse(model, config_);
+    if (!options.ok() || options->client.url != config_.url) return std::nullopt;
+    return options->model;
+  }
+  Result<std::vector<TenantResident>> Resident() override {
+    auto running = tenant_.Refresh();
+    if (!running.ok()) return running.status();
+    std::vector<TenantResident> out;
+    for (const TenantModel& m : *running) {
+      out.push_back({m.name, m.bytes_vram > 0 ? m.bytes_vram : m.bytes_total});
+    }
+    return out;
+  }
+  Status Evict(const std::string& name) override { return tenant_.Evict(name); }
+
+ private:
+  const OllamaConfig config_;
+  OllamaTenant tenant_;
+};
+
+bool SameOllamaName(std::string a, std::string b) {
+  for (std::string* s : {&a, &b}) {
+    if (s->size() > 7 && s->compare(s->size() - 7, 7, ":latest") == 0) s->resize(s->size() - 7);
+  }
+  return a == b;
+}
+
+// The configured models plus those installed in Ollama (/api/tags) that no configured
+// model names, as LLM models of engine ollama. Ollama down or slow: skipped silently.
+std::vector<ModelConfig> WithDiscoveredOllamaModels(const Config& config) {
+  std::vector<ModelConfig> models = config.models;
+  OllamaTenant probe(std::make_shared<OllamaClient>(OllamaClientOptions{
+      config.ollama.url, std::chrono::seconds(1), std::chrono::seconds(3), std::chrono::seconds(3)}));
+  auto found = probe.DiscoverModels();
+  if (!found.ok()) return models;
+  for (const std::string& name : *found) {
+    bool known = false;
+    for (const ModelConfig& m : config.models) {
+      if (SameOllamaName(m.name, name)) known = true;
+      if (m.engine == "ollama") {
+        auto options = OllamaEngineOptions::Parse(m, config.ollama);
+        if (options.ok() && SameOllamaName(options->model, name)) known = true;
+      }
+    }
+    if (!known) models.push_back(DiscoveredOllamaModel(name));
+  }
+  return models;
+}
 
 std::vector<DeviceInfo> DetectedGpus(const resources::ResourceSnapshot& snapshot) {
   std::vector<DeviceInfo> gpus;
@@ -67,7 +130,8 @@ Result<std::unique_ptr<Runtime>> BuildRuntime(const Config& config, const resour
   deps.engines = &rt->engines;
   deps.probe = std::make_shared<SystemMemoryProbe>(rt->monitor->nvml());
   deps.metrics = rt->registry.get();
-  auto scheduler = Scheduler::Create(config.models, rt->devices,
+  if (config.ollama.manage_residency) deps.tenant = std::make_shared<OllamaTenantSource>(config.ollama);
+  auto scheduler = Scheduler::Create(WithDiscoveredOllamaModels(config), rt->devices,
                                      SchedulerOptionsFromConfig(config, snapshot.host.cpu_allocated_cores, host_ram_budget),
                                      std::move(deps));
   if (!scheduler.ok()) return scheduler.status();

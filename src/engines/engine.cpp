@@ -3,6 +3,7 @@
 #include "engines/llm/ollama/ollama_engine.h"
 #include "engines/simulated/simulated_engine.h"
 #include "engines/stt/pocketsphinx/pocketsphinx_engine.h"
+#include "engines/stt/whisper/whisper_engine.h"
 #include "engines/tts/espeak/espeak_engine.h"
 #include "engines/tts/flite/flite_engine.h"
 
@@ -64,6 +65,7 @@ EngineRegistry DefaultEngineRegistry(const OllamaConfig& ollama) {
   registry.Register("pocketsphinx", PocketsphinxEngine::Create);
   registry.Register("espeak", EspeakEngine::Create);
   registry.Register("flite", FliteEngine::Create);
+  RegisterWhisperEngine(registry);
   return registry;
 }
 

@@ -122,6 +122,11 @@ class Engine {
   // Whether Load() accepts weights from RAM (LoadRequest::weights).
   virtual bool CanLoadFromMemory() const { return false; }
 
+  // Whether the engine can run on a GPU. CPU-only engines (espeak, flite, pocketsphinx)
+  // say false: the scheduler then places them in host RAM only (`device: auto`), and
+  // `device: gpu` or a GPU id is a start-up error.
+  virtual bool UsesGpu() const { return true; }
+
   // Predicted footprint before any load (e.g. from the file size); 0 when unknown.
   virtual std::uint64_t EstimateFootprint() const { return 0; }
 

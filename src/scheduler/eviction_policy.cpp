@@ -7,15 +7,19 @@ namespace {
 
 double Cost(const VictimCandidate& c) { return c.reload_seconds * c.reuse_likelihood; }
 
+// Expired candidates rank before every unexpired one (cost stays far below this).
+constexpr double kUnexpiredPenalty = 1e9;
+
 double Ticks(Clock::TimePoint t) { return static_cast<double>(t.time_since_epoch().count()); }
 
 class CostPolicy final : public EvictionPolicy {
  public:
   std::string_view name() const override { return "cost"; }
-  // Cheapest to lose first; for equal cost the larger (fewer victims).
+  // Expired first, then cheapest to lose; for equal cost the larger (fewer victims).
   SortKey Key(const VictimCandidate& c) const override {
-    return {Cost(c), -static_cast<double>(c.bytes)};
+    return {Cost(c) + (c.expired ? 0.0 : kUnexpiredPenalty), -static_cast<double>(c.bytes)};
   }
+  bool ReapsExpired() const override { return false; }
 
  protected:
   bool PreferCheapestSingle() const override { return true; }
@@ -52,29 +56,41 @@ double EvictionPolicy::CostOf(const std::vector<VictimCandidate>& candidates,
 
 std::optional<std::vector<size_t>> EvictionPolicy::Select(
     const std::vector<VictimCandidate>& candidates, std::uint64_t need) const {
-  if (need == 0) return std::vector<size_t>{};
-  // A min-heap of indexes in policy order: only as many as needed are popped.
-  std::vector<SortKey> keys(candidates.size());
-  std::vector<std::uint32_t> heap(candidates.size());
+  Scratch scratch;
+  std::vector<size_t> out;
+  if (!Select(candidates, need, out, scratch)) return std::nullopt;
+  return out;
+}
+
+bool EvictionPolicy::Select(const std::vector<VictimCandidate>& candidates, std::uint64_t need,
+                            std::vector<size_t>& kept, Scratch& scratch) const {
+  kept.clear();
+  if (need == 0) return true;
+  // A min-heap in policy order (keys stored inline): only as many as needed are popped.
+  using Item = Scratch::Item;
+  std::vector<Item>& heap = scratch.heap;
+  heap.resize(candidates.size());
   std::uint64_t total = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    keys[i] = Key(candidates[i]);
-    heap[i] = static_cast<std::uint32_t>(i);
+    const SortKey k = Key(candidates[i]);
+    heap[i] = Item{k.first, k.second, static_cast<std::uint32_t>(i)};
     total += candidates[i].bytes;
   }
-  if (total < need) return std::nullopt;
-  auto later = [&keys](std::uint32_t a, std::uint32_t b) { return keys[b] < keys[a]; };
+  if (total < need) return false;
+  auto later = [](const Item& a, const Item& b) {
+    return b.primary < a.primary || (b.primary == a.primary && b.secondary < a.secondary);
+  };
   std::make_heap(heap.begin(), heap.end(), later);
-  std::vector<size_t> chosen;
+  std::vector<size_t>& chosen = scratch.chosen;
+  chosen.clear();
   std::uint64_t freed = 0;
   while (freed < need) {
     std::pop_heap(heap.begin(), heap.end(), later);
-    chosen.push_back(heap.back());
-    freed += candidates[heap.back()].bytes;
+    chosen.push_back(heap.back().index);
+    freed += candidates[heap.back().index].bytes;
     heap.pop_back();
   }
   // Prune: drop victims, latest in policy order first, that turned out unnecessary.
-  std::vector<size_t> kept;
   for (size_t k = chosen.size(); k-- > 0;) {
     const std::uint64_t bytes = candidates[chosen[k]].bytes;
     if (freed - bytes >= need) {
@@ -87,12 +103,27 @@ std::optional<std::vector<size_t>> EvictionPolicy::Select(
   if (PreferCheapestSingle() && kept.size() > 1) {
     // One candidate large enough may cost less than the greedy set.
     std::optional<size_t> single;
+    SortKey single_key{};
     for (size_t i = 0; i < candidates.size(); ++i) {
-      if (candidates[i].bytes >= need && (!single || keys[i] < keys[*single])) single = i;
+      if (candidates[i].bytes < need) continue;
+      const SortKey k = Key(candidates[i]);
+      if (!single || k < single_key) {
+        single = i;
+        single_key = k;
+      }
     }
-    if (single && Cost(candidates[*single]) < CostOf(candidates, kept)) kept = {*single};
+    // Compared as (unexpired victims, cost): expired models are always preferred.
+    if (single) {
+      size_t unexpired = 0;
+      for (size_t i : kept) unexpired += candidates[i].expired ? 0 : 1;
+      const size_t single_unexpired = candidates[*single].expired ? 0 : 1;
+      if (std::make_pair(single_unexpired, Cost(candidates[*single])) <
+          std::make_pair(unexpired, CostOf(candidates, kept))) {
+        kept.assign(1, *single);
+      }
+    }
   }
-  return kept;
+  return true;
 }
 
 Result<std::unique_ptr<EvictionPolicy>> MakeEvictionPolicy(std::string_view name) {

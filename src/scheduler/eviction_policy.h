@@ -2,8 +2,12 @@
 // fit. Selectable by name (scheduler.policy):
 //   cost             (default) minimise sum of reload_time x reuse likelihood; size
 //                    breaks ties (larger first: fewer victims for the same cost).
-//   lru              LocalAI-style: least recently used first.
-//   keepalive        Ollama-style: shortest keep-alive first (then soonest expiry).
+//                    keep_alive is the idle time before a model MAY be unloaded
+//                    (SPEC §3): an expired model stays resident and is merely the
+//                    first to go (expired before unexpired), never reaped on a timer.
+//   lru              LocalAI-style: least recently used first; reaped at expiry.
+//   keepalive        Ollama-style: shortest keep-alive first (then soonest expiry);
+//                    reaped at expiry.
 //   unload-after-use the original Harvis low-VRAM mode: every model is unloaded after
 //                    each request (keep_alive 0); eviction order as lru.
 // Mandatory victims (members of the incoming model's exclusive group) are chosen by
@@ -32,6 +36,7 @@ struct VictimCandidate {
   Clock::TimePoint last_used{};
   Duration keep_alive{0};
   Clock::TimePoint expires_at{};
+  bool expired = false;  // idle for at least its keep-alive
 };
 
 class EvictionPolicy {
@@ -40,10 +45,26 @@ class EvictionPolicy {
   virtual std::string_view name() const = 0;
   // True for unload-after-use: every model's keep-alive is treated as 0.
   virtual bool UnloadAfterUse() const { return false; }
+  // Whether the maintenance thread unloads a model once its keep-alive has expired
+  // (lru, keepalive). False for cost: expired models stay until memory is needed.
+  // keep_alive 0 means unload after use under every policy.
+  virtual bool ReapsExpired() const { return true; }
   // Chooses victims whose bytes sum to at least `need`; nullopt when all candidates
   // together free less. Returns indexes into `candidates`.
   std::optional<std::vector<size_t>> Select(const std::vector<VictimCandidate>& candidates,
                                             std::uint64_t need) const;
+  // Buffers Select reuses between calls (the scheduler's hot path allocates nothing).
+  struct Scratch {
+    struct Item {
+      double primary, secondary;
+      std::uint32_t index;
+    };
+    std::vector<Item> heap;
+    std::vector<size_t> chosen;
+  };
+  // The same into `out` (cleared first); false when all candidates together free less.
+  bool Select(const std::vector<VictimCandidate>& candidates, std::uint64_t need,
+              std::vector<size_t>& out, Scratch& scratch) const;
   // Expected cost of losing these victims (for placement): sum of reload x reuse.
   static double CostOf(const std::vector<VictimCandidate>& candidates,
                        const std::vector<size_t>& chosen);

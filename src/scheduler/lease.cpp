@@ -83,10 +83,19 @@ Result<ChatResult> Lease::Chat(const std::vector<ChatMessage>& messages, ChatOpt
                                const TokenCallback& on_token,
                                const CancellationToken* cancel) const {
   if (!valid()) return NoLease();
-  return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
-    options.threads = threads;
-    return model_->engine->Chat(messages, options, on_token, cancel);
-  });
+  auto call = [&] {
+    return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+      options.threads = threads;
+      return model_->engine->Chat(messages, options, on_token, cancel);
+    });
+  };
+  Result<ChatResult> result = call();
+  // A tenant (Ollama) out of memory: free our own idle models on its device, retry once.
+  if (!result.ok() && result.status().code() == ErrorCode::kResourceExhausted &&
+      !model_->tenant_name.empty() && scheduler_->FreeRoomForTenant(*model_) > 0) {
+    result = call();
+  }
+  return result;
 }
 
 }  // namespace harvis

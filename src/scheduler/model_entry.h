@@ -33,6 +33,7 @@ struct ModelEntry {
   const std::string owner;            // ledger owner name
   std::vector<size_t> eligible;       // devices allowed by config.device
   int group = -1;                     // index into Scheduler::groups_, -1: none
+  std::string tenant_name;            // the TenantSource's name for it; empty: not a tenant model
 
   // --- guarded by Scheduler::mu_ ---
   ModelState state = ModelState::kUnloaded;
@@ -51,6 +52,17 @@ struct ModelEntry {
   int failures = 0;  // consecutive
   Clock::TimePoint retry_at{};
   UsageHistory usage;
+  // Tenant models only: adopted from the tenant (loaded there, not by us), and the
+  // real time of the last state or lease change (a reconciliation only trusts a
+  // tenant answer fetched after it).
+  bool adopted = false;
+  std::chrono::steady_clock::time_point tenant_stamp{};
+  // Cached eviction score parts (reload seconds, reuse likelihood), reused until
+  // score_until: made stale by a request (usage) or a load (reload time, size).
+  mutable double score_reload = 0;
+  mutable double score_likelihood = 0;
+  mutable Clock::TimePoint score_until{};  // {}: stale
+  void InvalidateScore() { score_until = Clock::TimePoint{}; }
 
   // Whether the model occupies (or is about to occupy) its device's memory.
   bool Resident() const {

@@ -45,6 +45,7 @@ Scheduler::Scheduler(SchedulerOptions options, SchedulerDeps deps,
       engines_(deps.engines),
       clock_(deps.clock ? deps.clock : std::make_shared<SteadyClock>()),
       probe_(std::move(deps.probe)),
+      tenant_(std::move(deps.tenant)),
       policy_(std::move(policy)),
       host_(host_index),
       metrics_(deps.metrics),
@@ -109,8 +110,46 @@ Status Scheduler::AddModels(std::vector<ModelConfig> models) {
     if (!eligible.ok()) return eligible.status();
     auto engine = engines_->Create(config);
     if (!engine.ok()) return engine.status();
+    if (!(*engine)->UsesGpu()) {
+      // A CPU-only engine: host RAM only; naming a GPU explicitly is a config error.
+      const bool auto_device = config.device == "auto" || config.device.empty();
+      if (!auto_device && config.device != "cpu") {
+        return Status(ErrorCode::kFailedPrecondition,
+                      "model '" + config.name + "': engine '" + config.engine +
+                          "' runs only on the CPU; device '" + config.device +
+                          "' is not possible (use auto or cpu)");
+      }
+      eligible->assign(1, host_);
+    }
+    std::optional<std::string> tenant_name;
+    if (tenant_) tenant_name = tenant_->TenantName(config);
+    if (tenant_name) {
+      // Lives in the tenant's memory: `device: auto` means the tenant's device.
+      const bool auto_device = config.device == "auto" || config.device.empty();
+      if (auto_device) {
+        std::optional<size_t> td;
+        for (size_t i = 0; i < devices_.size() && !td; ++i) {
+          const DeviceInfo& info = devices_[i]->info;
+          if (options_.tenant_device == "auto" ? info.kind == DeviceKind::kGpu
+                                               : (info.id == options_.tenant_device ||
+                                                  (options_.tenant_device == "gpu" &&
+                                                   info.kind == DeviceKind::kGpu))) {
+            td = i;
+          }
+        }
+        if (!td && options_.tenant_device != "auto" && options_.tenant_device != "cpu") {
+          return Status(ErrorCode::kFailedPrecondition,
+                        "ollama.device '" + options_.tenant_device + "' does not exist");
+        }
+        eligible->assign(1, td.value_or(host_));
+      }
+    }
     auto entry = std::make_unique<ModelEntry>(std::move(config), std::move(engine).value());
     entry->eligible = std::move(eligible).value();
+    if (tenant_name) {
+      entry->tenant_name = *tenant_name;
+      has_tenant_models_ = true;
+    }
     if (auto stats = store_.Get(entry->config.name)) {
       entry->measured = stats->bytes;
       entry->last_load_seconds = stats->load_seconds;
@@ -179,12 +218,28 @@ double Scheduler::ReloadSeconds(const ModelEntry& m) const {
   return 0.2 + static_cast<double>(PredictBytes(m)) / (2.0 * static_cast<double>(kGiB));
 }
 
+void Scheduler::ScoreOf(const ModelEntry& m, Clock::TimePoint now, double* reload,
+                        double* likelihood) const {
+  if (now >= m.score_until) {
+    m.score_reload = ReloadSeconds(m);
+    m.score_likelihood = m.usage.ReuseLikelihood(now, options_.reuse_horizon, &m.score_until);
+    if (m.score_until <= now) m.score_until = Clock::TimePoint{};  // not cacheable
+  }
+  *reload = m.score_reload;
+  *likelihood = m.score_likelihood;
+}
+
 void Scheduler::SetState(ModelEntry& m, ModelState to) {
   if (!IsValidTransition(m.state, to)) {
     spdlog::error("scheduler bug: model '{}' {} -> {}", m.config.name, ModelStateName(m.state),
                   ModelStateName(to));
   }
   m.state = to;
+  Touch(m);
+}
+
+void Scheduler::Touch(ModelEntry& m) {
+  if (!m.tenant_name.empty()) m.tenant_stamp = std::chrono::steady_clock::now();
 }
 
 void Scheduler::Emit(SchedulerEvent::Kind kind, const ModelEntry& m, const std::string& detail) {
@@ -215,6 +270,7 @@ Result<Lease> Scheduler::AcquireLocked(const std::string& model, const AcquireOp
   if (m == nullptr) return Status(ErrorCode::kNotFound, "model '" + model + "' not found");
   const Clock::TimePoint now = clock_->Now();
   m->usage.Record(now);
+  m->InvalidateScore();
   if (m->state != ModelState::kReady || m->unload_requested) {  // slow path: load
     LoadMode mode;
     mode.priority = options.priority.value_or(m->config.priority);
@@ -223,6 +279,7 @@ Result<Lease> Scheduler::AcquireLocked(const std::string& model, const AcquireOp
   }
   ++m->leases;
   m->last_used = now;
+  Touch(*m);
   return Lease(this, m, DeviceId(m->device));
 }
 
@@ -230,9 +287,14 @@ void Scheduler::ReleaseLease(ModelEntry& m) {
   bool wake_reaper = false;
   {
     Lock lk(mu_);
+    Touch(m);
     if (--m.leases > 0) return;
     m.idle_since = clock_->Now();
     wake_reaper = KeepAlive(m) == Duration(0) && !m.config.pinned;
+    if (!m.tenant_name.empty()) {  // the tenant's state may have changed: look soon
+      tenant_wanted_ = true;
+      wake_reaper = true;
+    }
     maintenance_wanted_ = maintenance_wanted_ || wake_reaper;
     NotifyChange();
   }

@@ -79,7 +79,9 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Starts the maintenance thread (keep-alive reaper, unload after use). Idempotent.
+  // Starts the maintenance thread (keep-alive reaper for lru/keepalive, unload after
+  // use under every policy; under `cost` an expired model stays resident and is merely
+  // the first victim under pressure). Idempotent.
   void Start();
   // Stops it (joins). Idempotent; called by the destructor.
   void Stop();
@@ -110,6 +112,10 @@ class Scheduler {
 
   // One pass of the keep-alive reaper (Start() runs it periodically). Thread-safe.
   void RunMaintenance();
+  // One reconciliation with the TenantSource (Start() runs it every tenant_interval
+  // and soon after each request to a tenant model): adopts what the tenant loaded
+  // itself, forgets what it dropped. No-op without a tenant or tenant models.
+  void ReconcileTenant();
 
   // Snapshots for the admin routes (/api/ps, /api/models, /api/resources). Thread-safe.
   std::vector<ModelSnapshot> ListModels() const;
@@ -170,15 +176,30 @@ class Scheduler {
   void UnloadEngine(ModelEntry& m, const std::string& reason, Lock& lk);
   std::uint64_t VerifyCleanup(const std::string& device, std::optional<std::uint64_t> before,
                               std::uint64_t bytes);
+  // Whether the reaper unloads `m` now (keep_alive 0, or expired under lru/keepalive).
   bool Expired(const ModelEntry& m, Clock::TimePoint now) const;
+  // Whether `m` has been idle for at least its keep-alive (a preferred victim).
+  bool IdleExpired(const ModelEntry& m, Duration keep_alive, Clock::TimePoint now) const;
   Duration KeepAlive(const ModelEntry& m) const;
   void MaintenanceLoop();
+  // Releases the ledger entry of a model whose memory is already gone (the engine
+  // unloaded it, or the tenant dropped it); requires mu_, state UNLOADING.
+  void FinishUnload(ModelEntry& m, const std::string& reason, std::uint64_t leaked);
+  // Evicts every idle, unpinned model of ours (not a tenant model) on `device`: the
+  // tenant ran out of memory. Requires the device's load lock and mu_ (via lk).
+  int EvictOwnIdleOn(size_t device, Lock& lk);
+  // The same from a lease whose tenant call ran out of memory (takes the locks).
+  int FreeRoomForTenant(ModelEntry& m);
+  void Touch(ModelEntry& m);  // tenant models: tenant_stamp = now
   void SaveMeasurements();  // writes the footprint store if a load changed it; no locks held
 
   // --- helpers (scheduler.cpp) ---
   ModelEntry* Find(const std::string& model) const;
   std::uint64_t PredictBytes(const ModelEntry& m) const;
   double ReloadSeconds(const ModelEntry& m) const;
+  // Fills reload seconds and reuse likelihood of `m` at `now` from its cached score
+  // (recomputed when stale). Requires mu_.
+  void ScoreOf(const ModelEntry& m, Clock::TimePoint now, double* reload, double* likelihood) const;
   void SetState(ModelEntry& m, ModelState to);
   void Emit(SchedulerEvent::Kind kind, const ModelEntry& m, const std::string& detail);
   void NotifyChange();  // new epoch: capacity or states changed; wakes waiters
@@ -190,6 +211,8 @@ class Scheduler {
   const EngineRegistry* engines_;
   std::shared_ptr<const Clock> clock_;
   std::shared_ptr<DeviceMemoryProbe> probe_;
+  std::shared_ptr<TenantSource> tenant_;
+  bool has_tenant_models_ = false;  // fixed after Create
   std::unique_ptr<EvictionPolicy> policy_;
   const size_t host_;  // index of the host device in devices_
 
@@ -205,11 +228,20 @@ class Scheduler {
   EventListener listener_;
 
   mutable std::mutex mu_;
+  // Buffers of PlanOn reused between admissions (guarded by mu_).
+  struct PlanScratch {
+    std::vector<VictimCandidate> candidates;
+    std::vector<ModelEntry*> owners;
+    std::vector<size_t> chosen;
+    EvictionPolicy::Scratch select;
+  };
+  mutable PlanScratch scratch_;
   std::condition_variable cv_;  // any model state / lease / queue change
   std::uint64_t epoch_ = 0;     // bumped when room may have been freed
   WaitQueue queue_;
   std::condition_variable maintenance_cv_;
   bool maintenance_wanted_ = false;
+  bool tenant_wanted_ = false;  // a tenant model was used: reconcile soon
   std::atomic<bool> store_dirty_{false};
   bool stopping_ = false;
   std::thread maintenance_;

@@ -133,7 +133,9 @@ ModelSnapshot Scheduler::SnapshotOf(const ModelEntry& m, Clock::TimePoint now) c
     const auto left = (m.idle_since + s.keep_alive) - now;
     s.expires_at = std::chrono::system_clock::now() +
                    std::chrono::duration_cast<std::chrono::system_clock::duration>(left);
+    s.expired = left <= Duration(0);
   }
+  if (m.adopted && tenant_) s.tenant = tenant_->label();
   s.last_error = m.last_error;
   if (m.state == ModelState::kFailed && now < m.retry_at) {
     s.retry_after_seconds = std::max(1, static_cast<int>(std::ceil(SecondsBetween(now, m.retry_at))));
@@ -216,6 +218,7 @@ SchedulerOptions SchedulerOptionsFromConfig(const Config& config, double allocat
   o.cpu_cores = allocated_cores * config.budgets.cpu_fraction;
   o.ram_tier_capacity = host_ram_budget / 2;
   o.state_dir = config.state_dir;
+  o.tenant_device = config.ollama.device;
   return o;
 }
 

@@ -141,7 +141,16 @@ Status Scheduler::ReserveFor(ModelEntry& m, size_t d, std::uint64_t need, Lock&)
 
 Result<Scheduler::Placement> Scheduler::ChooseDevice(const ModelEntry& m, std::uint64_t need,
                                                      const LoadMode& mode) const {
-  std::vector<size_t> eligible = mode.device ? std::vector<size_t>{*mode.device} : m.eligible;
+  const size_t forced = mode.device.value_or(kNoDevice);
+  const std::vector<size_t>& eligible_list = m.eligible;
+  const size_t* first = mode.device ? &forced : eligible_list.data();
+  const size_t* last = mode.device ? &forced + 1 : eligible_list.data() + eligible_list.size();
+  struct Span {
+    const size_t* b;
+    const size_t* e;
+    const size_t* begin() const { return b; }
+    const size_t* end() const { return e; }
+  } eligible{first, last};
   std::optional<size_t> best, fallback;
   std::optional<AdmitPlan> best_plan;
   for (size_t d : eligible) {
@@ -183,50 +192,54 @@ std::optional<Scheduler::AdmitPlan> Scheduler::PlanOn(const ModelEntry& m, size_
   const std::string& id = DeviceId(d);
   if (need > ledger_.Budget(id)) return std::nullopt;
   std::uint64_t free = ledger_.Free(id) + (d == host_ ? ram_tier_.bytes() : 0);
+  const Clock::TimePoint now = clock_->Now();
   AdmitPlan plan;
   plan.device = d;
-  std::vector<VictimCandidate> candidates;
   if (m.group >= 0) {
     for (ModelEntry* g : groups_[static_cast<size_t>(m.group)]) {
       if (g == &m || !(g->Resident() || g->state == ModelState::kLoading)) continue;
       if (!Evictable(*g, mode)) return std::nullopt;  // leased, pinned or in transition
       plan.victims.push_back(g);
-      candidates.push_back({0, g->reserved, ReloadSeconds(*g),
-                            g->usage.ReuseLikelihood(clock_->Now(), options_.reuse_horizon)});
+      double reload = 0, likelihood = 0;
+      ScoreOf(*g, now, &reload, &likelihood);
+      plan.cost += reload * likelihood;
       if (g->device == d) free += g->reserved;
     }
   }
   plan.group_victims = plan.victims.size();
-  std::vector<size_t> all(candidates.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  plan.cost = EvictionPolicy::CostOf(candidates, all);
   if (free >= need) {
     plan.leftover = free - need;
     return plan;
   }
+  // The hot path of an admission: no allocation once the scratch buffers have grown.
+  std::vector<VictimCandidate>& candidates = scratch_.candidates;
+  std::vector<ModelEntry*>& owners = scratch_.owners;
   candidates.clear();
-  candidates.reserve(models_.size());
-  std::vector<ModelEntry*> owners;
-  owners.reserve(models_.size());
-  const Clock::TimePoint now = clock_->Now();
-  for (const auto& x : models_) {
-    if (x->device != d || x.get() == &m || !Evictable(*x, mode)) continue;
-    if (x->group >= 0 && x->group == m.group) continue;  // already a group victim
-    const Duration ka = KeepAlive(*x);
-    VictimCandidate c{owners.size(), x->reserved, ReloadSeconds(*x),
-                      x->usage.ReuseLikelihood(now, options_.reuse_horizon), x->last_used, ka,
-                      ka == kForever ? Clock::TimePoint::max() : x->idle_since + ka};
-    candidates.push_back(c);
-    owners.push_back(x.get());
+  owners.clear();
+  for (const auto& xp : models_) {
+    const ModelEntry& x = *xp;
+    if (x.device != d || &x == &m || !Evictable(x, mode)) continue;
+    if (x.group >= 0 && x.group == m.group) continue;  // already a group victim
+    const Duration ka = KeepAlive(x);
+    VictimCandidate& c = candidates.emplace_back();
+    c.id = owners.size();
+    c.bytes = x.reserved;
+    ScoreOf(x, now, &c.reload_seconds, &c.reuse_likelihood);
+    c.last_used = x.last_used;
+    c.keep_alive = ka;
+    c.expires_at = ka == kForever ? Clock::TimePoint::max() : x.idle_since + ka;
+    c.expired = IdleExpired(x, ka, now);
+    owners.push_back(xp.get());
   }
-  auto chosen = policy_->Select(candidates, need - free);
-  if (!chosen) return std::nullopt;
+  std::vector<size_t>& chosen = scratch_.chosen;
+  if (!policy_->Select(candidates, need - free, chosen, scratch_.select)) return std::nullopt;
   std::uint64_t freed = 0;
-  for (size_t i : *chosen) {
+  plan.victims.reserve(plan.victims.size() + chosen.size());
+  for (size_t i : chosen) {
     plan.victims.push_back(owners[i]);
     freed += candidates[i].bytes;
   }
-  plan.cost += EvictionPolicy::CostOf(candidates, *chosen);
+  plan.cost += EvictionPolicy::CostOf(candidates, chosen);
   plan.leftover = free + freed - need;
   return plan;
 }
@@ -248,6 +261,17 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
     request.threads = grant.threads();
     st = m.engine->Load(request);
   }
+  if (st.code() == ErrorCode::kResourceExhausted && !m.tenant_name.empty()) {
+    // The tenant (Ollama) ran out of memory: free our own idle models there, retry once.
+    lk.lock();
+    const int freed = EvictOwnIdleOn(d, lk);
+    lk.unlock();
+    if (freed > 0) {
+      CpuGrant grant = cpu_.Acquire(4);
+      request.threads = grant.threads();
+      st = m.engine->Load(request);
+    }
+  }
   const double seconds = SecondsBetween(start, clock_->Now());
   const std::uint64_t measured = st.ok() ? Measure(m, d, before) : 0;
   if (st.ok() && blob) ram_tier_.Drop(m.config.name);
@@ -259,6 +283,7 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
       m.engine->Unload();
       lk.lock();
       m.measured = measured;  // the next attempt predicts (and evicts for) the real size
+      m.InvalidateScore();
     }
   }
   if (!st.ok()) return FinishFailedLoad(m, st);
@@ -304,6 +329,7 @@ void Scheduler::FinishGoodLoad(ModelEntry& m, std::uint64_t measured, double sec
   m.reserved = measured;
   m.measured = measured;
   m.last_load_seconds = seconds;
+  m.InvalidateScore();
   ++m.load_count;
   m.failures = 0;
   m.last_error.clear();

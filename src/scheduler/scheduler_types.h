@@ -46,6 +46,36 @@ struct SchedulerOptions {
   int cleanup_polls = 10;  // cleanup verification after an unload
   Duration cleanup_poll_interval = std::chrono::milliseconds(50);
   std::uint64_t cleanup_tolerance = 16 * kMiB;
+  // The device a TenantSource's models live on (`ollama.device`): auto = the first GPU,
+  // else host RAM; or a device id. Tenant models with `device: auto` are placed there.
+  std::string tenant_device = "auto";
+  Duration tenant_interval = std::chrono::seconds(3);  // reconciliation period
+};
+
+// A model resident in another server that shares a device's memory (Ollama, SPEC §4
+// "Ollama as a tenant"), as that server reports it.
+struct TenantResident {
+  std::string name;          // the tenant's own name for it
+  std::uint64_t bytes = 0;   // on the tenant's device (Ollama: size_vram)
+};
+
+// The other server whose models are in the same ledger. The scheduler reconciles with
+// Resident() in its maintenance thread: a registered tenant model the tenant holds but
+// the scheduler thinks UNLOADED is adopted as READY with its bytes reserved (or evicted
+// from the tenant when it does not fit); one the scheduler thinks READY that the tenant
+// dropped (its own keep-alive) becomes UNLOADED. Implemented by the app (Ollama).
+// Called without any scheduler lock held; must be thread-safe.
+class TenantSource {
+ public:
+  virtual ~TenantSource() = default;
+  // "ollama": shown as the tenant of adopted models.
+  virtual std::string label() const = 0;
+  // The tenant's name for `model` when the model belongs to the tenant, else nullopt.
+  virtual std::optional<std::string> TenantName(const ModelConfig& model) const = 0;
+  // What the tenant holds now.
+  virtual Result<std::vector<TenantResident>> Resident() = 0;
+  // Makes the tenant drop `name` (by its tenant name).
+  virtual Status Evict(const std::string& name) = 0;
 };
 
 struct SchedulerDeps {
@@ -53,6 +83,7 @@ struct SchedulerDeps {
   std::shared_ptr<const Clock> clock;         // default: SteadyClock
   std::shared_ptr<DeviceMemoryProbe> probe;   // default: none (engine footprints)
   prometheus::Registry* metrics = nullptr;    // optional; must outlive the scheduler
+  std::shared_ptr<TenantSource> tenant;       // optional (Ollama as a tenant)
 };
 
 struct AcquireOptions {
@@ -76,7 +107,12 @@ struct ModelSnapshot {
   std::string group;
   Priority priority = Priority::kNormal;
   Duration keep_alive{0};  // effective; kForever = never expires
-  std::optional<std::chrono::system_clock::time_point> expires_at;  // idle and expiring
+  // Idle and not kept forever: when its keep-alive ends (or ended). Under lru and
+  // keepalive the model is unloaded then; under cost it stays resident and, once this
+  // time has passed (`expired`), is the first victim when memory is needed.
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+  bool expired = false;            // idle past its keep-alive (still resident under cost)
+  std::string tenant = "harvis";   // who loaded it: "harvis", or "ollama" when adopted
   std::string last_error;
   std::optional<int> retry_after_seconds;  // FAILED and in back-off
   std::uint64_t measured_bytes = 0;  // last measured footprint (persisted)

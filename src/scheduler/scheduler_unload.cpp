@@ -27,7 +27,14 @@ void Scheduler::UnloadEngine(ModelEntry& m, const std::string& reason, Lock& lk)
   m.engine->Unload();
   const std::uint64_t leaked = VerifyCleanup(id, before, bytes);
   lk.lock();
+  FinishUnload(m, reason, leaked);
+}
+
+void Scheduler::FinishUnload(ModelEntry& m, const std::string& reason, std::uint64_t leaked) {
+  const size_t d = m.device;
+  const std::string& id = DeviceId(d);
   ledger_.Release(id, m.owner);
+  m.adopted = false;
   m.reserved = 0;
   m.unload_requested = false;
   m.keep_alive_override.reset();
@@ -73,7 +80,14 @@ bool Scheduler::Expired(const ModelEntry& m, Clock::TimePoint now) const {
   }
   const Duration ka = KeepAlive(m);
   if (ka == kForever) return false;
+  // keep_alive 0 (unload after use) under every policy; otherwise only the policies
+  // that reap at expiry (under cost an expired model stays: it is the first victim).
+  if (ka != Duration(0) && !policy_->ReapsExpired()) return false;
   return now - m.idle_since >= ka;
+}
+
+bool Scheduler::IdleExpired(const ModelEntry& m, Duration keep_alive, Clock::TimePoint now) const {
+  return keep_alive != kForever && m.leases == 0 && now - m.idle_since >= keep_alive;
 }
 
 void Scheduler::RunMaintenance() {
@@ -100,16 +114,141 @@ void Scheduler::RunMaintenance() {
 
 void Scheduler::MaintenanceLoop() {
   Lock lk(mu_);
+  auto next_tenant = std::chrono::steady_clock::now();
   while (!stopping_) {
     maintenance_cv_.wait_for(lk, options_.maintenance_interval,
                              [&] { return stopping_ || maintenance_wanted_; });
     if (stopping_) break;
     maintenance_wanted_ = false;
+    const bool tenant_now = tenant_wanted_ || std::chrono::steady_clock::now() >= next_tenant;
+    tenant_wanted_ = false;
     lk.unlock();
     RunMaintenance();
+    if (tenant_now) {
+      ReconcileTenant();
+      next_tenant = std::chrono::steady_clock::now() + options_.tenant_interval;
+    }
     SaveMeasurements();
     lk.lock();
   }
+}
+
+namespace {
+
+// Ollama answers "llama3" for "llama3:latest"; compare without the default tag.
+std::string_view WithoutLatest(std::string_view name) {
+  constexpr std::string_view kLatest = ":latest";
+  if (name.size() > kLatest.size() && name.substr(name.size() - kLatest.size()) == kLatest) {
+    name.remove_suffix(kLatest.size());
+  }
+  return name;
+}
+
+}  // namespace
+
+void Scheduler::ReconcileTenant() {
+  if (!tenant_ || !has_tenant_models_) return;
+  const auto fetched = std::chrono::steady_clock::now();
+  auto resident = tenant_->Resident();
+  if (!resident.ok()) return;  // the tenant is down: nothing to learn
+  std::vector<std::string> to_evict;
+  for (const auto& mp : models_) {
+    ModelEntry& m = *mp;
+    if (m.tenant_name.empty()) continue;
+    const TenantResident* r = nullptr;
+    for (const TenantResident& x : *resident) {
+      if (WithoutLatest(x.name) == WithoutLatest(m.tenant_name)) r = &x;
+    }
+    Lock lk(mu_);
+    if (m.tenant_stamp >= fetched) continue;  // changed since the answer: next time
+    const bool idle_out = m.state == ModelState::kUnloaded || m.state == ModelState::kFailed;
+    if (r != nullptr && idle_out) {
+      // The tenant loaded it itself: adopt it as READY with its bytes reserved.
+      const size_t d = m.eligible.front();
+      lk.unlock();
+      Lock load(devices_[d]->load_mu);
+      lk.lock();
+      if (m.tenant_stamp >= fetched ||
+          !(m.state == ModelState::kUnloaded || m.state == ModelState::kFailed)) {
+        continue;
+      }
+      bool fits = ledger_.Free(DeviceId(d)) >= r->bytes;
+      if (m.group >= 0) {
+        for (const ModelEntry* g : groups_[static_cast<size_t>(m.group)]) {
+          if (g != &m && (g->Resident() || g->state == ModelState::kLoading)) fits = false;
+        }
+      }
+      if (!fits || !ledger_.Reserve(DeviceId(d), m.owner, r->bytes).ok()) {
+        spdlog::info("tenant model '{}' ({}) does not fit on {}: evicting it from {}",
+                     m.config.name, FormatBytes(r->bytes), DeviceId(d), tenant_->label());
+        to_evict.push_back(r->name);
+        continue;
+      }
+      SetState(m, ModelState::kLoading);  // from UNLOADED or FAILED
+      m.device = d;
+      m.reserved = r->bytes;
+      m.adopted = true;
+      m.failures = 0;
+      m.last_error.clear();
+      metrics_.SetResident(m.config.name, DeviceId(d), true);
+      Emit(SchedulerEvent::Kind::kLoadStarted, m, "adopted");
+      m.idle_since = clock_->Now();
+      SetState(m, ModelState::kReady);
+      Emit(SchedulerEvent::Kind::kReady, m, "adopted");
+      NotifyChange();
+      spdlog::info("adopted '{}' loaded by {} on {}: {}", m.config.name, tenant_->label(),
+                   DeviceId(d), FormatBytes(r->bytes));
+    } else if (r == nullptr && m.state == ModelState::kReady && m.leases == 0 &&
+               !m.unload_requested) {
+      // The tenant dropped it (its own keep-alive): release the reservation.
+      const size_t d = m.device;
+      lk.unlock();
+      Lock load(devices_[d]->load_mu);
+      lk.lock();
+      if (m.tenant_stamp >= fetched || m.state != ModelState::kReady || m.leases > 0 ||
+          m.device != d) {
+        continue;
+      }
+      BeginUnload(m, "tenant");
+      FinishUnload(m, "tenant", 0);
+      spdlog::info("'{}' was dropped by {}: released its reservation", m.config.name,
+                   tenant_->label());
+    } else if (r != nullptr && m.state == ModelState::kReady && r->bytes != m.reserved &&
+               r->bytes > 0) {
+      // Its size changed in the tenant (context, KV cache): follow when it fits.
+      if (ledger_.Resize(DeviceId(m.device), m.owner, r->bytes).ok()) m.reserved = r->bytes;
+    }
+  }
+  for (const std::string& name : to_evict) {
+    if (Status st = tenant_->Evict(name); !st.ok()) {
+      spdlog::warn("evicting '{}' from {}: {}", name, tenant_->label(), st.message());
+    }
+  }
+}
+
+int Scheduler::EvictOwnIdleOn(size_t d, Lock& lk) {
+  std::vector<ModelEntry*> victims;
+  const LoadMode mode;
+  for (const auto& x : models_) {
+    if (x->device == d && x->tenant_name.empty() && Evictable(*x, mode)) victims.push_back(x.get());
+  }
+  for (ModelEntry* v : victims) BeginUnload(*v, "tenant-oom");
+  for (ModelEntry* v : victims) UnloadEngine(*v, "tenant-oom", lk);
+  if (!victims.empty()) {
+    spdlog::warn("{} ran out of memory on {}: evicted {} idle model(s) of ours",
+                 tenant_ ? tenant_->label() : std::string("tenant"), DeviceId(d), victims.size());
+  }
+  return static_cast<int>(victims.size());
+}
+
+int Scheduler::FreeRoomForTenant(ModelEntry& m) {
+  Lock lk(mu_);
+  const size_t d = m.device;  // leased by the caller: stays put
+  if (d == kNoDevice) return 0;
+  lk.unlock();
+  Lock load(devices_[d]->load_mu);
+  lk.lock();
+  return EvictOwnIdleOn(d, lk);
 }
 
 void Scheduler::Start() {

@@ -34,4 +34,23 @@ double UsageHistory::ReuseLikelihood(Clock::TimePoint now, Duration horizon) con
   return 1.0 - std::exp(-Rate(now) * seconds);
 }
 
+double UsageHistory::ReuseLikelihood(Clock::TimePoint now, Duration horizon,
+                                     Clock::TimePoint* valid_until) const {
+  if (!last_ || rate_ <= 0) {
+    *valid_until = Clock::TimePoint::max();  // until the next Record()
+    return 0;
+  }
+  const double h = std::chrono::duration<double>(horizon).count();
+  const double silent = SecondsBetween(*last_, now);
+  const double cap_from = std::max(kMinGapSeconds, 1.0 / rate_);  // silence that caps the rate
+  if (silent <= cap_from) {
+    *valid_until = *last_ + std::chrono::duration_cast<Duration>(
+                                std::chrono::duration<double>(cap_from));
+    return 1.0 - std::exp(-rate_ * h);
+  }
+  *valid_until = now + std::chrono::duration_cast<Duration>(
+                           std::chrono::duration<double>(silent * kStaleFraction));
+  return 1.0 - std::exp(-h / silent);
+}
+
 }  // namespace harvis

@@ -22,6 +22,12 @@ class UsageHistory {
   // Probability of at least one request within `horizon` of `now`, assuming Poisson
   // arrivals at Rate(now).
   double ReuseLikelihood(Clock::TimePoint now, Duration horizon) const;
+  // The same, and until when the answer may be reused (the lazy decay): while the rate
+  // is not capped by the silence the value is exact until the cap starts; once it
+  // decays it is recomputed after kStaleFraction more silence (it then errs high, by
+  // at most about that fraction). Record() makes any cached value stale.
+  double ReuseLikelihood(Clock::TimePoint now, Duration horizon, Clock::TimePoint* valid_until) const;
+  static constexpr double kStaleFraction = 0.05;
   std::optional<Clock::TimePoint> last() const { return last_; }
   long requests() const { return requests_; }
 

@@ -170,12 +170,14 @@ TEST(SchedulerTest, UnloadIsRefusedWhileLeasedUnlessForced) {
 
 TEST(SchedulerTest, KeepAliveExpiryAndUnloadAfterUse) {
   Harness h;
+  SchedulerOptions o;
+  o.policy = "keepalive";  // Ollama-style: reaped at expiry
   ModelConfig five = SimModel("five", kGiB);
   five.keep_alive = std::chrono::minutes(5);
   ModelConfig zero = SimModel("zero", kGiB);
   zero.keep_alive = Duration(0);
   ModelConfig forever = SimModel("forever", kGiB);
-  ASSERT_TRUE(h.Build({five, zero, forever}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}).ok());
+  ASSERT_TRUE(h.Build({five, zero, forever}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o).ok());
   for (const char* m : {"five", "zero", "forever"}) ASSERT_TRUE(h.scheduler->Acquire(m).ok());
   h.scheduler->RunMaintenance();
   EXPECT_EQ(h.State("zero"), "unloaded");
@@ -188,6 +190,78 @@ TEST(SchedulerTest, KeepAliveExpiryAndUnloadAfterUse) {
   h.scheduler->RunMaintenance();
   EXPECT_EQ(h.State("forever"), "ready");
   EXPECT_FALSE(h.scheduler->GetModel("forever")->expires_at.has_value());
+}
+
+TEST(SchedulerTest, CostPolicyKeepsExpiredModelsResidentAsFirstVictims) {
+  Harness h;  // default policy: cost
+  ModelConfig hot = SimModel("hot", 10 * kGiB);
+  hot.keep_alive = std::chrono::minutes(5);
+  ModelConfig stale = SimModel("stale", 10 * kGiB);
+  stale.keep_alive = std::chrono::minutes(5);
+  ModelConfig zero = SimModel("zero", kGiB);
+  zero.keep_alive = Duration(0);
+  ASSERT_TRUE(h.Build({hot, stale, zero, SimModel("new", 10 * kGiB)},
+                      {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}).ok());
+  // "stale" is used often then falls silent; "hot" is used rarely but recently.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(h.scheduler->Acquire("stale").ok());
+    h.clock->Advance(std::chrono::seconds(2));
+  }
+  h.clock->Advance(std::chrono::minutes(4));
+  ASSERT_TRUE(h.scheduler->Acquire("hot").ok());
+  ASSERT_TRUE(h.scheduler->Acquire("zero").ok());
+  h.clock->Advance(std::chrono::minutes(2));  // stale: idle 6 min > 5; hot: 2 min
+  h.scheduler->RunMaintenance();
+  EXPECT_EQ(h.State("zero"), "unloaded");  // keep_alive 0: unload after use, any policy
+  EXPECT_EQ(h.State("stale"), "ready");    // expired but kept: memory is not needed
+  auto snap = h.scheduler->GetModel("stale");
+  ASSERT_TRUE(snap->expires_at.has_value());
+  EXPECT_TRUE(snap->expired);
+  EXPECT_LT(*snap->expires_at, std::chrono::system_clock::now());
+  EXPECT_FALSE(h.scheduler->GetModel("hot")->expired);
+  auto plan = h.scheduler->Plan("new");
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->victims, std::vector<std::string>{"stale"});  // expired goes first
+  ASSERT_TRUE(h.scheduler->Acquire("new").ok());
+  EXPECT_EQ(h.State("stale"), "unloaded");
+  EXPECT_EQ(h.State("hot"), "ready");
+  EXPECT_TRUE(h.scheduler->CheckInvariants().ok());
+}
+
+class CpuOnlyEngine final : public Engine {
+ public:
+  std::string_view engine_name() const override { return "cpuonly"; }
+  ModelKind kind() const override { return ModelKind::kTts; }
+  bool UsesGpu() const override { return false; }
+  Status Load(const LoadRequest&) override {
+    loaded_ = true;
+    return Status::Ok();
+  }
+  std::uint64_t FootprintBytes() const override { return loaded_ ? 100 * kMiB : 0; }
+  void Unload() override { loaded_ = false; }
+
+ private:
+  bool loaded_ = false;
+};
+
+TEST(SchedulerTest, CpuOnlyEnginesArePlacedInHostRamOnly) {
+  Harness h;
+  h.engines.Register("cpuonly", [](const ModelConfig&) -> Result<std::unique_ptr<Engine>> {
+    return std::unique_ptr<Engine>(new CpuOnlyEngine());
+  });
+  ModelConfig tts = SimModel("tts", 100 * kMiB, ModelKind::kTts);
+  tts.engine = "cpuonly";
+  ASSERT_TRUE(h.Build({tts}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}).ok());
+  ASSERT_TRUE(h.scheduler->Acquire("tts").ok());
+  EXPECT_EQ(h.DeviceOf("tts"), "cpu");  // auto never picks the GPU for it
+  for (const char* device : {"gpu", "gpu0"}) {
+    Harness bad;
+    bad.engines = h.engines;
+    tts.device = device;
+    Status st = bad.Build({tts}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)});
+    EXPECT_EQ(st.code(), ErrorCode::kFailedPrecondition) << device;
+    EXPECT_NE(st.message().find("runs only on the CPU"), std::string::npos) << st.message();
+  }
 }
 
 TEST(SchedulerTest, UnloadAfterUsePolicyWithMaintenanceThread) {
