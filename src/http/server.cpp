@@ -199,6 +199,7 @@ HttpServer::HttpServer(HttpOptions options, prometheus::Registry& registry)
   const int threads = impl_->options.worker_threads;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_payload_max_length(impl_->options.max_body);
+  svr.set_tcp_nodelay(true);  // small responses (probes, SSE chunks) must not wait for Nagle
   svr.set_read_timeout(impl_->options.read_timeout);
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -263,8 +264,11 @@ HttpServer::HttpServer(HttpOptions options, prometheus::Registry& registry)
     double ms = t_start == Clock::time_point{}
                     ? 0.0
                     : std::chrono::duration<double, std::milli>(Clock::now() - t_start).count();
-    spdlog::info("access id={} remote={} {} {} status={} bytes_in={} ms={:.2f}", t_request_id,
-                 req.remote_addr, LoggablePath(req.method), LoggablePath(req.path), res.status, req.body.size(), ms);
+    // Probes (Kubernetes calls them every few seconds) are logged at debug level.
+    const auto level = impl_->IsOpenPath(req.path) && res.status < 400 ? spdlog::level::debug : spdlog::level::info;
+    spdlog::log(level, "access id={} remote={} {} {} status={} bytes_in={} ms={:.2f}", t_request_id, req.remote_addr,
+                LoggablePath(req.method), LoggablePath(req.path), res.status,
+                req.get_header_value("Content-Length").empty() ? "-" : req.get_header_value("Content-Length"), ms);
     t_start = {};
     t_request_id.clear();
     t_route.clear();
