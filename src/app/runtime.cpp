@@ -78,7 +78,8 @@ bool SameOllamaName(std::string a, std::string b) {
 }
 
 // The configured models plus those installed in Ollama (/api/tags) that no configured
-// model names, as LLM models of engine ollama. Ollama down or slow: skipped silently.
+// model names, as LLM models of engine ollama, with predicted footprints. Ollama down or
+// slow: skipped silently.
 std::vector<ModelConfig> WithDiscoveredOllamaModels(const Config& config) {
   std::vector<ModelConfig> models = config.models;
   OllamaTenant probe(std::make_shared<OllamaClient>(OllamaClientOptions{
@@ -95,6 +96,14 @@ std::vector<ModelConfig> WithDiscoveredOllamaModels(const Config& config) {
       }
     }
     if (!known) models.push_back(DiscoveredOllamaModel(name));
+  }
+  // Room is reserved before the first chat to a model Ollama has not loaded: predict
+  // the footprint (/api/ps, /api/show, /api/tags) of every Ollama model that declares none.
+  for (ModelConfig& m : models) {
+    if (m.engine != "ollama" || m.memory) continue;
+    auto options = OllamaEngineOptions::Parse(m, config.ollama);
+    auto bytes = probe.PredictBytes(options.ok() ? options->model : m.name);
+    if (bytes.ok() && *bytes > 0) m.memory = *bytes;
   }
   return models;
 }

@@ -33,7 +33,8 @@ json ModelJson(const ModelSnapshot& m) {
             {"last_load_seconds", m.last_load_seconds},
             {"in_ram_tier", m.in_ram_tier},
             {"requests", m.requests},
-            {"tenant", "harvis"}};
+            {"expired", m.expired},
+            {"tenant", m.tenant}};
   if (m.retry_after_seconds) j["retry_after_seconds"] = *m.retry_after_seconds;
   return j;
 }

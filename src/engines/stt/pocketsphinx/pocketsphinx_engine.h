@@ -44,6 +44,7 @@ namespace harvis {
 
 class PocketsphinxEngine final : public Engine {
  public:
+  bool UsesGpu() const override { return false; }  // CPU only
   // Validates the model (kind stt, parallel >= 1) and resolves the model paths; does
   // not read the model. kInvalidArgument naming the problem otherwise.
   static Result<std::unique_ptr<Engine>> Create(const ModelConfig& model);

@@ -38,6 +38,7 @@ namespace harvis {
 
 class EspeakEngine final : public Engine {
  public:
+  bool UsesGpu() const override { return false; }  // CPU only
   // Validates the model (kind tts) and builds an unloaded engine; kInvalidArgument
   // naming the problem otherwise. Does not touch libespeak-ng.
   static Result<std::unique_ptr<Engine>> Create(const ModelConfig& model);

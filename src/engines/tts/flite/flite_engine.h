@@ -36,6 +36,7 @@ namespace harvis {
 
 class FliteEngine final : public Engine {
  public:
+  bool UsesGpu() const override { return false; }  // CPU only
   // Validates the model (kind tts, a known default voice) and builds an unloaded
   // engine; kInvalidArgument naming the problem otherwise.
   static Result<std::unique_ptr<Engine>> Create(const ModelConfig& model);
