@@ -89,6 +89,11 @@ models: [ { name: m, kind: llm, engine: simulated, memory: 1GiB, options: { infe
   // Wait until the server has seen the slow request's first bytes, then ask it to stop.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   harvis.Signal(SIGTERM);
+  for (int i = 0; i < 500; ++i) {  // until the server has begun draining
+    auto ready = harvis.Client().Get("/readyz");
+    if (!ready || ready->status == 503) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   auto refused = harvis.Client().Get("/v1/models");
   client.join();
   ASSERT_TRUE(slow) << "the in-flight request got no answer";
