@@ -213,3 +213,41 @@ TEST(OllamaTenantTest, AModelLoadedDirectlyInOllamaIsAdopted) {
 
 }  // namespace
 }  // namespace harvis::testing
+
+namespace harvis::testing {
+namespace {
+
+// Ollama answering "out of memory" makes Harvis free its own idle models on the shared
+// GPU and retry once (SPEC §4 "Ollama as a tenant").
+TEST(OllamaTenantTest, AnOutOfMemoryAnswerFreesOurModelsAndRetriesOnce) {
+#ifndef OLLAMA_STANDIN
+  GTEST_SKIP() << "OLLAMA_STANDIN is not defined";
+#endif
+  Standin ollama("big:7b=5GiB,other:1b=1GiB");
+  ASSERT_TRUE(ollama.running());
+  HarvisProcess harvis(HarvisProcess::Options{Config(ollama.url()), {}, {}});
+  ASSERT_TRUE(harvis.running());
+
+  // Our STT model is resident and idle on gpu0; 6 + 1 GiB fit the ledger's 10 GiB.
+  httplib::MultipartFormDataItems form = {{"file", ToneWav(), "tone.wav", "audio/wav"},
+                                          {"model", "whisper-large", "", ""}};
+  auto res = harvis.Client().Post("/v1/audio/transcriptions", form);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  ASSERT_TRUE(Resident(harvis).count("whisper-large"));
+
+  // Ollama's next answer is an out-of-memory error (as when other processes use the GPU).
+  auto fault = ollama.Client().Post("/__standin/fault", R"({"mode": "oom", "count": 1})", "application/json");
+  ASSERT_TRUE(fault);
+  ASSERT_EQ(fault->status, 200) << fault->body;
+
+  const json chat = {{"model", "other:1b"}, {"messages", {{{"role", "user"}, {"content", "hello"}}}}};
+  res = harvis.Client().Post("/v1/chat/completions", chat.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body << harvis.Log();
+  EXPECT_FALSE(Resident(harvis).count("whisper-large")) << Get(harvis, "/api/ps").dump();
+  EXPECT_TRUE(ollama.Holds("other:1b"));
+}
+
+}  // namespace
+}  // namespace harvis::testing

@@ -48,10 +48,12 @@ Result<SimulatedOptions> SimulatedOptions::Parse(const ModelConfig& model) {
   out.memory = model.memory.value_or(kDefaultSimulatedMemory);
   out.seed = std::hash<std::string>{}(model.name);
   for (const auto& [key, value] : model.options) {
-    if (key == "load_time" || key == "infer_time") {
+    if (key == "load_time" || key == "infer_time" || key == "ram_load_time") {
       auto d = ParseDuration(value);
       if (!d) return BadOption(model, key, "not a duration: '" + value + "'");
-      (key == "load_time" ? out.load_time : out.infer_time) = *d;
+      if (key == "load_time") out.load_time = *d;
+      if (key == "infer_time") out.infer_time = *d;
+      if (key == "ram_load_time") out.ram_load_time = *d;
     } else if (key == "fail_load") {
       auto p = ParseProbability(value);
       if (!p) return BadOption(model, key, "expected true, false or a probability in [0, 1]");
@@ -88,7 +90,7 @@ bool SimulatedEngine::DrawFailure() {
 
 Status SimulatedEngine::Load(const LoadRequest& request) {
   const bool from_ram = request.weights != nullptr && options_.from_memory;
-  SleepFor(from_ram ? options_.load_time / 4 : options_.load_time);
+  SleepFor(from_ram ? options_.RamLoadTime() : options_.load_time);
   if (DrawFailure()) {
     return Status(ErrorCode::kUnavailable,
                   "simulated load failure of '" + model_.name + "' on " + request.device.id);

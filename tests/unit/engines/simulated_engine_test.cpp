@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "engines/engine.h"
 
 namespace harvis {
@@ -82,6 +84,49 @@ TEST(SimulatedEngineTest, LoadFootprintUnload) {
   auto* sim = static_cast<SimulatedEngine*>(engine.get());
   EXPECT_EQ(sim->successful_loads(), 2);
   EXPECT_EQ(sim->loads_from_memory(), 1);
+}
+
+TEST(SimulatedOptionsTest, RamLoadTimeDefaultsToAFifthOfLoadTime) {
+  auto d = SimulatedOptions::Parse(SimModel("a", ModelKind::kLlm, {{"load_time", "1s"}}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->ram_load_time.has_value());
+  EXPECT_EQ(d->RamLoadTime(), Duration(200));
+  auto e = SimulatedOptions::Parse(
+      SimModel("b", ModelKind::kLlm, {{"load_time", "1s"}, {"ram_load_time", "70ms"}}));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->RamLoadTime(), Duration(70));
+  auto bad = SimulatedOptions::Parse(SimModel("c", ModelKind::kLlm, {{"ram_load_time", "soon"}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("ram_load_time"), std::string::npos);
+}
+
+TEST(SimulatedEngineTest, LoadFromRamTakesRamLoadTime) {
+  using Ms = std::chrono::milliseconds;
+  auto timed = [](Engine& engine, const LoadRequest& request) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(engine.Load(request).ok());
+    return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - start);
+  };
+  auto engine = Make(SimModel("llm", ModelKind::kLlm, {{"load_time", "600ms"}}));
+  ASSERT_TRUE(engine->CanLoadFromMemory());
+  EXPECT_GE(timed(*engine, LoadRequest{}), Ms(600));  // from disk
+  auto blob = engine->ExportWeights();
+  ASSERT_TRUE(blob.has_value());
+  engine->Unload();
+  LoadRequest from_ram;
+  from_ram.weights = &*blob;
+  const Ms ram = timed(*engine, from_ram);  // default: 600ms / 5
+  EXPECT_GE(ram, Ms(120));
+  EXPECT_LT(ram, Ms(600));
+  EXPECT_EQ(static_cast<SimulatedEngine*>(engine.get())->loads_from_memory(), 1);
+
+  // An engine that cannot load from memory exports nothing and ignores RAM weights.
+  auto disk_only = Make(SimModel("disk", ModelKind::kLlm,
+                                 {{"load_time", "300ms"}, {"from_memory", "false"}}));
+  EXPECT_FALSE(disk_only->CanLoadFromMemory());
+  EXPECT_GE(timed(*disk_only, from_ram), Ms(300));
+  EXPECT_FALSE(disk_only->ExportWeights().has_value());
+  EXPECT_EQ(static_cast<SimulatedEngine*>(disk_only.get())->loads_from_memory(), 0);
 }
 
 TEST(SimulatedEngineTest, FailLoadTrueAlwaysFails) {
