@@ -2,10 +2,14 @@
 // residency policy on one simulated 24 GiB GPU, printing per policy: requests, errors,
 // loads, GiB loaded, p50/p95 latency and budget violations (must be 0).
 //
-// The workload (seeded, deterministic): two hours of voice sessions (turns STT -> LLM ->
-// TTS every 10-40 s for 2-10 minutes) separated by idle gaps of 1-10 minutes, plus
-// chat-only requests over several LLMs arriving in bursts. Model sizes and load times
-// follow the reference deployment (whisper, piper-class voices, 3B-14B LLMs).
+// The workload (seeded, deterministic; see bench/README.md for the reasoning): two hours
+// of two independent session streams, voice (turns STT -> LLM -> TTS) and chat-only.
+// A session has 1 + geometric (mean 5) turns separated by lognormal think-times and uses
+// one LLM drawn by Zipf popularity (s = 1.5) with the default 3B model first; sessions
+// are separated by idle gaps, a quarter of them 5-20 minutes (past the 5 m keep-alive).
+// Model sizes and disk load times follow the reference deployment (whisper, piper-class
+// voices, 3B-14B LLMs); loads from the RAM tier take a fifth of them (simulated engine
+// default ram_load_time).
 // Time runs `kScale` times faster than real time (ScaledClock): latencies are printed
 // in virtual seconds.
 //
@@ -16,6 +20,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -50,27 +55,49 @@ struct Request {
   std::vector<std::string> models;   // 1 (chat) or 3 (voice turn)
 };
 
+// The default LLM first: popularity rank r (1-based) has Zipf weight 1 / r^kZipfS.
+const char* const kLlmsByPopularity[] = {"llama3.2:3b", "llama3.1:8b", "mistral-nemo:12b",
+                                         "qwen2.5:14b"};
+constexpr double kZipfS = 1.5;  // -> 61% / 21% / 12% / 8% of sessions
+
+// One stream of sessions (a user at the speaker, or at the chat UI): sessions of several
+// turns with short think-times, separated by idle gaps; each session sticks to one LLM.
+void GenerateSessions(std::mt19937& rng, double end, bool voice, std::vector<Request>& out) {
+  auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
+  // Lognormal with the given median; `sigma` is the log-space spread.
+  auto lognormal = [&](double median, double sigma) {
+    return std::lognormal_distribution<double>(std::log(median), sigma)(rng);
+  };
+  std::vector<double> zipf;
+  for (int r = 1; r <= 4; ++r) zipf.push_back(1.0 / std::pow(r, kZipfS));
+  std::discrete_distribution<int> pick_llm(zipf.begin(), zipf.end());
+  for (double t = uniform(0, 120); t < end;) {
+    const std::string llm = kLlmsByPopularity[pick_llm(rng)];
+    const std::string stt = uniform(0, 1) < 0.85 ? "whisper-base" : "whisper-large";
+    const std::string tts = uniform(0, 1) < 0.7 ? "voice-amy" : "voice-ryan";
+    // Turns per session: 1 + geometric, mean 5, at most 20.
+    const int turns = 1 + std::min(19, std::geometric_distribution<int>(0.25)(rng));
+    for (int i = 0; i < turns && t < end; ++i) {
+      if (voice) {
+        out.push_back({t, {stt, llm, tts}});
+      } else {
+        out.push_back({t, {llm}});
+      }
+      // Think-time (after the answer): median 12 s spoken, 25 s typed; at most 2 min.
+      t += std::min(120.0, lognormal(voice ? 12.0 : 25.0, 0.6));
+    }
+    // Idle gap: 75% short (median 1 min, at most 5 min), 25% long (5-20 min: beyond
+    // the 5 m keep-alive).
+    t += uniform(0, 1) < 0.75 ? std::min(300.0, lognormal(60.0, 0.8)) : uniform(300, 1200);
+  }
+}
+
 std::vector<Request> GenerateWorkload(unsigned seed, double hours) {
   std::mt19937 rng(seed);
-  auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
   std::vector<Request> out;
   const double end = hours * 3600;
-  // Voice sessions with idle gaps.
-  for (double t = uniform(0, 60); t < end;) {
-    const double session_end = t + uniform(120, 600);
-    const std::string llm = uniform(0, 1) < 0.75 ? "llama3.2:3b" : "llama3.1:8b";
-    const std::string stt = uniform(0, 1) < 0.85 ? "whisper-base" : "whisper-large";
-    const std::string voice = uniform(0, 1) < 0.7 ? "voice-amy" : "voice-ryan";
-    for (; t < session_end; t += uniform(10, 40)) out.push_back({t, {stt, llm, voice}});
-    t += uniform(60, 600);
-  }
-  // Chat-only bursts over the bigger LLMs.
-  const char* chat_llms[] = {"llama3.1:8b", "mistral-nemo:12b", "qwen2.5:14b", "llama3.2:3b"};
-  for (double t = uniform(0, 120); t < end; t += uniform(30, 150)) {
-    const std::string llm = chat_llms[rng() % 4];
-    const int burst = 1 + static_cast<int>(rng() % 5);
-    for (int i = 0; i < burst; ++i) out.push_back({t + i * uniform(2, 15), {llm}});
-  }
+  GenerateSessions(rng, end, /*voice=*/true, out);
+  GenerateSessions(rng, end, /*voice=*/false, out);
   std::sort(out.begin(), out.end(), [](const Request& a, const Request& b) { return a.at_s < b.at_s; });
   return out;
 }
@@ -199,8 +226,17 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::err);
   const double scale = argc > 1 ? std::atof(argv[1]) : 200.0;
   const auto workload = GenerateWorkload(42, 2.0);
-  std::printf("trace: %zu requests over 2 h (virtual), 24 GiB simulated GPU, time x%.0f\n",
-              workload.size(), scale);
+  size_t voice = 0;
+  std::map<std::string, size_t> per_llm;
+  for (const Request& r : workload) {
+    voice += r.models.size() == 3;
+    ++per_llm[r.models.size() == 3 ? r.models[1] : r.models[0]];
+  }
+  std::printf("trace: %zu requests (%zu voice turns, %zu chats) over 2 h (virtual), 24 GiB "
+              "simulated GPU, time x%.0f\nLLM share:",
+              workload.size(), voice, workload.size() - voice, scale);
+  for (const char* llm : kLlmsByPopularity) std::printf(" %s %zu", llm, per_llm[llm]);
+  std::printf("\n");
   std::printf("%-17s %8s %6s %6s %10s %8s %8s %10s\n", "policy", "requests", "errors", "loads",
               "GiB loaded", "p50 s", "p95 s", "violations");
   for (const std::string& policy : EvictionPolicyNames()) {

@@ -179,6 +179,52 @@ Figures BenchServer(const std::string& model_path, const std::string& wav, const
   return f;
 }
 
+// `harvis serve` with the same model, over HTTP (/v1/audio/transcriptions): the
+// like-for-like comparison with whisper-server, scheduler and audio decoding included.
+Figures BenchHarvisServer(const std::string& model_path, const std::string& wav, const Args& a) {
+  const int port = FreePort();
+  const auto dir = std::filesystem::path(model_path).parent_path();
+  const std::string config = (dir / "harvis.yaml").string();
+  {
+    std::ofstream out(config);
+    out << "models:\n  - { name: bench, kind: stt, engine: whisper, device: cpu, parallel: 4, path: " << model_path
+        << ", options: { threads: " << a.threads << " } }\n";
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (freopen("/dev/null", "w", stderr) == nullptr || freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
+    setenv("HARVIS_STATE_DIR", (dir / "state").c_str(), 1);
+    const std::string port_s = std::to_string(port);
+    execl(HARVIS_BIN, "harvis", "serve", "--config", config.c_str(), "--host", "127.0.0.1", "--port", port_s.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  httplib::Client probe("127.0.0.1", port);
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    auto res = probe.Get("/readyz");
+    up = res && res->status == 200;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Figures f;
+  if (up) {
+    f = Measure(a.requests, [&] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_read_timeout(600, 0);
+      httplib::MultipartFormDataItems items = {{"file", wav, "audio.wav", "audio/wav"},
+                                               {"model", "bench", "", ""},
+                                               {"language", "en", "", ""}};
+      auto res = c.Post("/v1/audio/transcriptions", items);
+      return res && res->status == 200;
+    });
+  } else {
+    std::fprintf(stderr, "harvis serve did not start\n");
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  return f;
+}
+
 bool ParseArgs(int argc, char** argv, Args& a) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
@@ -218,6 +264,8 @@ int main(int argc, char** argv) {
 
   std::fprintf(stderr, "benchmarking the harvis whisper engine...\n");
   const Figures harvis = BenchHarvis(model_path, pcm, a);
+  std::fprintf(stderr, "benchmarking harvis serve...\n");
+  const Figures harvis_http = BenchHarvisServer(model_path, wav, a);
   std::fprintf(stderr, "benchmarking whisper-server...\n");
   const Figures server = BenchServer(model_path, wav, a);
   std::filesystem::remove_all(dir);
@@ -226,10 +274,12 @@ int main(int argc, char** argv) {
               a.layers, a.state, a.seconds, a.threads, a.requests);
   std::printf("| %-22s | %22s | %26s |\n", "system", "latency, 1 client (ms)", "throughput, 4 clients (r/s)");
   std::printf("| %-22s | %22.1f | %26.2f |\n", "harvis whisper engine", harvis.latency_ms, harvis.throughput_rps);
-  std::printf("| %-22s | %22.1f | %26.2f |\n", "whisper-server", server.latency_ms, server.throughput_rps);
-  if (server.latency_ms > 0 && server.throughput_rps > 0) {
-    std::printf("latency ratio harvis/server: %.3f (target <= 1.05); throughput ratio: %.2f (target >= 1)\n",
-                harvis.latency_ms / server.latency_ms, harvis.throughput_rps / server.throughput_rps);
+  std::printf("| %-22s | %22.1f | %26.2f |\n", "harvis serve (HTTP)", harvis_http.latency_ms,
+              harvis_http.throughput_rps);
+  std::printf("| %-22s | %22.1f | %26.2f |\n", "whisper-server (HTTP)", server.latency_ms, server.throughput_rps);
+  if (server.latency_ms > 0 && server.throughput_rps > 0 && harvis_http.latency_ms > 0) {
+    std::printf("harvis serve / whisper-server: latency %.3f (target <= 1.05), throughput %.2f (target >= 1)\n",
+                harvis_http.latency_ms / server.latency_ms, harvis_http.throughput_rps / server.throughput_rps);
   }
-  return harvis.latency_ms > 0 && server.latency_ms > 0 ? 0 : 1;
+  return harvis.latency_ms > 0 && harvis_http.latency_ms > 0 && server.latency_ms > 0 ? 0 : 1;
 }
