@@ -13,7 +13,8 @@
 // Time runs `kScale` times faster than real time (ScaledClock): latencies are printed
 // in virtual seconds.
 //
-// Run: build/<dir>/bench/trace_replay_bench [scale]   (default 200: ~36 s per policy)
+// Run: build/<dir>/bench/trace_replay_bench [scale] [hours]
+//      (defaults 200 and 2: ~36 s per policy)
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -225,16 +226,21 @@ int main(int argc, char** argv) {
   using namespace harvis;
   spdlog::set_level(spdlog::level::err);
   const double scale = argc > 1 ? std::atof(argv[1]) : 200.0;
-  const auto workload = GenerateWorkload(42, 2.0);
+  const double hours = argc > 2 ? std::atof(argv[2]) : 2.0;
+  if (!(scale > 0) || !(hours > 0)) {
+    std::fprintf(stderr, "usage: trace_replay_bench [scale] [hours]\n");
+    return 2;
+  }
+  const auto workload = GenerateWorkload(42, hours);
   size_t voice = 0;
   std::map<std::string, size_t> per_llm;
   for (const Request& r : workload) {
     voice += r.models.size() == 3;
     ++per_llm[r.models.size() == 3 ? r.models[1] : r.models[0]];
   }
-  std::printf("trace: %zu requests (%zu voice turns, %zu chats) over 2 h (virtual), 24 GiB "
-              "simulated GPU, time x%.0f\nLLM share:",
-              workload.size(), voice, workload.size() - voice, scale);
+  std::printf("trace: %zu requests (%zu voice turns, %zu chats) over %.1f h (virtual), 24 "
+              "GiB simulated GPU, time x%.0f\nLLM share:",
+              workload.size(), voice, workload.size() - voice, hours, scale);
   for (const char* llm : kLlmsByPopularity) std::printf(" %s %zu", llm, per_llm[llm]);
   std::printf("\n");
   std::printf("%-17s %8s %6s %6s %10s %8s %8s %10s\n", "policy", "requests", "errors", "loads",

@@ -34,13 +34,16 @@ const char* PriorityName(Priority priority) {
 namespace {
 
 void ParseServer(const YamlReader& r, const YAML::Node& n, ServerConfig& s) {
-  r.ExpectKeys(n, "server",
-               {"host", "port", "max_body", "request_timeout", "drain_timeout", "api_keys"});
+  r.ExpectKeys(n, "server", {"host", "port", "max_body", "request_timeout", "drain_timeout", "api_keys",
+                             "max_audio_duration"});
   if (n["host"]) s.host = r.Scalar(n["host"], "server.host");
   if (n["port"]) s.port = static_cast<int>(r.Integer(n["port"], "server.port", 0, 65535));
   if (n["max_body"]) s.max_body = r.Size(n["max_body"], "server.max_body");
   if (n["request_timeout"]) s.request_timeout = r.Duration(n["request_timeout"], "server.request_timeout");
   if (n["drain_timeout"]) s.drain_timeout = r.Duration(n["drain_timeout"], "server.drain_timeout");
+  if (n["max_audio_duration"]) {
+    s.max_audio_duration = r.Duration(n["max_audio_duration"], "server.max_audio_duration");
+  }
   if (auto keys = n["api_keys"]) {
     if (!keys.IsSequence()) r.Fail(keys, "server.api_keys", "expected a list of keys");
     for (const auto& k : keys) s.api_keys.push_back(r.Scalar(k, "server.api_keys[]"));

@@ -21,6 +21,7 @@ struct ServerConfig {
   // How long in-flight requests may run on after SIGTERM before the process exits.
   Duration drain_timeout = std::chrono::seconds(30);
   std::vector<std::string> api_keys;  // empty: no authentication
+  Duration max_audio_duration = std::chrono::minutes(10);  // longer uploads: 413
 };
 
 struct OllamaConfig {

@@ -88,6 +88,7 @@ HttpResponse Transcriptions(const ApiContext& ctx, const HttpRequest& req) {
   }
   audio::DecodeLimits limits;
   limits.max_bytes = ctx.config->server.max_body;
+  limits.max_duration_seconds = std::chrono::duration<double>(ctx.config->server.max_audio_duration).count();
   auto pcm = audio::DecodeToMono16k(file->data, limits);
   if (!pcm.ok()) return ErrorResponse(pcm.status(), "invalid_audio");
   auto lease = ctx.scheduler->Acquire(model);

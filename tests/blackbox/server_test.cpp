@@ -1,6 +1,8 @@
 // Black-box tests of `harvis serve`: health, readiness, metrics, error bodies, auth.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -186,6 +188,78 @@ TEST(ServerStartup, InvalidConfigurationStopsStartupNamingFileLineAndField) {
   EXPECT_FALSE(harvis.running());
   std::string log = harvis.Log();
   EXPECT_NE(log.find("harvis.yaml:4: budgets.gpu_memory: invalid size '24XB'"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace harvis::testing
+
+namespace harvis::testing {
+namespace {
+
+// One second of silence as 16 kHz mono 16-bit WAV, `seconds` long.
+std::string SilentWav(int seconds) {
+  const uint32_t n = 16000u * seconds;
+  std::string out = "RIFF";
+  auto put32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) out += static_cast<char>(v >> (8 * i)); };
+  auto put16 = [&](uint16_t v) { for (int i = 0; i < 2; ++i) out += static_cast<char>(v >> (8 * i)); };
+  put32(36 + n * 2);
+  out += "WAVEfmt ";
+  put32(16), put16(1), put16(1), put32(16000), put32(32000), put16(2), put16(16);
+  out += "data";
+  put32(n * 2);
+  out.append(n * 2, '\0');
+  return out;
+}
+
+TEST(ServerAudio, UploadsAreCheckedBeforeAnyModelRuns) {
+  HarvisProcess harvis({.config_yaml = R"(
+server: { max_audio_duration: 2s }
+models: [ { name: stt, kind: stt, engine: simulated, memory: 1GiB } ]
+)"});
+  ASSERT_TRUE(harvis.running()) << harvis.Log();
+  auto post = [&](const std::string& data, const std::string& model = "stt") {
+    httplib::MultipartFormDataItems items = {{"file", data, "a.wav", "audio/wav"}, {"model", model, "", ""}};
+    return harvis.Client().Post("/v1/audio/transcriptions", items);
+  };
+  EXPECT_EQ(post(SilentWav(1))->status, 200);
+  ExpectError(post(SilentWav(3)), 413);                  // longer than max_audio_duration
+  ExpectError(post(""), 422);                            // empty
+  ExpectError(post(SilentWav(1).substr(0, 30)), 422);    // truncated header
+  ExpectError(post("%PDF-1.4 not audio at all"), 415);   // not audio
+  ExpectError(post(SilentWav(1), "nope"), 404);          // unknown model
+  ExpectError(harvis.Client().Post("/v1/audio/transcriptions", "{}", "application/json"), 415);
+  auto no_file = harvis.Client().Post("/v1/audio/transcriptions",
+                                      httplib::MultipartFormDataItems{{"model", "stt", "", ""}});
+  ExpectError(no_file, 400);
+  EXPECT_EQ(harvis.SignalAndWait(SIGTERM), 0);
+}
+
+TEST(ServerAudio, SpeechIsValidatedAndReturnsWav) {
+  HarvisProcess harvis({.config_yaml = R"(
+models:
+  - { name: espeak, kind: tts, engine: espeak, device: cpu }
+  - { name: stt, kind: stt, engine: simulated, memory: 1GiB }
+)"});
+  ASSERT_TRUE(harvis.running()) << harvis.Log();
+  auto speech = [&](const std::string& body) {
+    return harvis.Client().Post("/v1/audio/speech", body, "application/json");
+  };
+  auto ok = speech(R"({"model":"espeak","input":"Hello there.","voice":"nova","sample_rate":16000})");
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(ok->get_header_value("Content-Type"), "audio/wav");
+  EXPECT_EQ(ok->body.substr(0, 4), "RIFF");
+  auto pcm = speech(R"({"model":"espeak","input":"Hi.","response_format":"pcm"})");
+  ASSERT_EQ(pcm->status, 200);
+  EXPECT_EQ(pcm->get_header_value("X-Sample-Rate"), "22050");
+  for (const char* bad : {R"({"model":"espeak"})", R"({"model":"espeak","input":""})",
+                          R"({"model":"espeak","input":"x","speed":9})", R"({"model":"espeak","input":"x","voice":7})",
+                          R"({"model":"espeak","input":"x","response_format":"mp3"})", "[1]", "{oops",
+                          R"({"model":"stt","input":"x"})", R"({"model":"espeak","input":"x","voice":"no-such-voice"})"}) {
+    SCOPED_TRACE(bad);
+    ExpectError(speech(bad), 400);
+  }
+  ExpectError(speech(R"({"model":"nope","input":"x"})"), 404);
 }
 
 }  // namespace
