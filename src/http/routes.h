@@ -30,6 +30,10 @@ struct HealthDeps {
   std::function<std::string()> metrics_text;  // Prometheus text exposition
 };
 
+// OK when `name` is a registered model of `kind`: kNotFound when unknown, kInvalidArgument
+// when it is a model of another kind. Used by every inference route.
+Status CheckModelKind(const Scheduler& scheduler, const std::string& name, ModelKind kind);
+
 // GET /healthz, GET /readyz, GET /metrics.
 void RegisterHealthRoutes(HttpServer& server, HealthDeps deps);
 

@@ -19,16 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-Status CheckModel(const Scheduler& scheduler, const std::string& name, ModelKind kind) {
-  auto model = scheduler.GetModel(name);
-  if (!model.ok()) return {ErrorCode::kNotFound, "model '" + name + "' does not exist"};
-  if (model->kind != kind) {
-    return {ErrorCode::kInvalidArgument, "model '" + name + "' is a " + ModelKindName(model->kind) +
-                                             " model, not " + ModelKindName(kind)};
-  }
-  return Status::Ok();
-}
-
 // "00:00:01,500" (srt) or "00:00:01.500" (vtt).
 std::string Timestamp(double seconds, char separator) {
   long ms = std::lround(seconds * 1000);
@@ -83,7 +73,7 @@ HttpResponse Transcriptions(const ApiContext& ctx, const HttpRequest& req) {
   if (format != "json" && format != "text" && format != "verbose_json" && format != "srt" && format != "vtt") {
     return ErrorResponse(400, "'response_format' must be one of json, text, verbose_json, srt, vtt", "invalid_request");
   }
-  if (Status s = CheckModel(*ctx.scheduler, model, ModelKind::kStt); !s.ok()) {
+  if (Status s = CheckModelKind(*ctx.scheduler, model, ModelKind::kStt); !s.ok()) {
     return ErrorResponse(s, s.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
   }
   audio::DecodeLimits limits;
@@ -142,7 +132,7 @@ Result<SpeechRequest> ParseSpeechRequest(const ApiContext& ctx, const std::strin
 HttpResponse Speech(const ApiContext& ctx, const HttpRequest& req) {
   auto r = ParseSpeechRequest(ctx, req.body);
   if (!r.ok()) return ErrorResponse(r.status(), "invalid_request");
-  if (Status s = CheckModel(*ctx.scheduler, r->model, ModelKind::kTts); !s.ok()) {
+  if (Status s = CheckModelKind(*ctx.scheduler, r->model, ModelKind::kTts); !s.ok()) {
     return ErrorResponse(s, s.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
   }
   auto model = ctx.scheduler->GetModel(r->model);

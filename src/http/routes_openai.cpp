@@ -36,17 +36,6 @@ HttpResponse ListModels(const ApiContext& ctx) {
   return JsonResponse({{"object", "list"}, {"data", data}});
 }
 
-// Unknown model: 404; a model of another kind: 400.
-Status CheckModelKind(const Scheduler& scheduler, const std::string& name, ModelKind kind) {
-  auto model = scheduler.GetModel(name);
-  if (!model.ok()) return {ErrorCode::kNotFound, "model '" + name + "' does not exist"};
-  if (model->kind != kind) {
-    return {ErrorCode::kInvalidArgument, "model '" + name + "' is a " + ModelKindName(model->kind) +
-                                             " model, not " + ModelKindName(kind)};
-  }
-  return Status::Ok();
-}
-
 ChatOptions ChatOptionsFrom(const ChatCompletionRequest& req) {
   ChatOptions o;
   if (req.temperature) o.temperature = *req.temperature;
@@ -130,6 +119,16 @@ HttpResponse ChatCompletions(const ApiContext& ctx, const HttpRequest& http_req)
 }
 
 }  // namespace
+
+Status CheckModelKind(const Scheduler& scheduler, const std::string& name, ModelKind kind) {
+  auto model = scheduler.GetModel(name);
+  if (!model.ok()) return {ErrorCode::kNotFound, "model '" + name + "' does not exist"};
+  if (model->kind != kind) {
+    return {ErrorCode::kInvalidArgument, "model '" + name + "' is a " + ModelKindName(model->kind) +
+                                             " model, not " + ModelKindName(kind)};
+  }
+  return Status::Ok();
+}
 
 void RegisterOpenAiRoutes(HttpServer& server, const ApiContext& ctx) {
   server.Get("v1_models", "/v1/models", [ctx](const HttpRequest&) { return ListModels(ctx); });
