@@ -19,6 +19,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A server may close a connection while a test is still sending (e.g. a body over the
+// limit): the write must fail with EPIPE, not kill the test process.
+const bool kSigpipeIgnored = [] {
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
 std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream s;
