@@ -92,6 +92,7 @@ int Serve(const CommonOptions& options) {
   auto runtime = BuildRuntime(*config, *restarts, /*background=*/true);
   if (!runtime.ok()) {
     spdlog::critical("{}", runtime.status().message());
+    resources::RecordCleanShutdown(config->state_dir);  // refused to start: not a crash
     return 1;
   }
   Runtime& rt = **runtime;
@@ -101,6 +102,7 @@ int Serve(const CommonOptions& options) {
   auto port = server.Bind(config->server.host, config->server.port);
   if (!port.ok()) {
     spdlog::critical("{}", port.status().message());
+    resources::RecordCleanShutdown(config->state_dir);  // refused to start: not a crash
     return 1;
   }
   std::thread http_thread([&server] { server.Run(); });
