@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -24,7 +25,10 @@ class ModelServer {
  public:
   explicit ModelServer(std::string content) : content_(std::move(content)) {
     server_.Get("/resolve/main/ggml-tiny.bin", [this](const httplib::Request& req, httplib::Response& res) {
-      if (req.has_header("Range")) last_range_ = req.get_header_value("Range");
+      if (req.has_header("Range")) {
+        std::lock_guard<std::mutex> lock(mu_);
+        last_range_ = req.get_header_value("Range");
+      }
       size_t cut = cut_after_.exchange(0);
       if (cut == 0) {
         res.set_content(content_, "application/octet-stream");  // httplib answers Range requests itself
@@ -48,7 +52,10 @@ class ModelServer {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void CutNextResponseAfter(size_t bytes) { cut_after_ = bytes; }
-  std::string last_range() const { return last_range_; }
+  std::string last_range() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_range_;
+  }
 
  private:
   std::string content_;
@@ -56,6 +63,7 @@ class ModelServer {
   int port_ = 0;
   std::thread thread_;
   std::atomic<size_t> cut_after_{0};
+  mutable std::mutex mu_;  // guards last_range_, written by the server thread
   std::string last_range_;
 };
 
