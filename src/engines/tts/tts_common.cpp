@@ -153,4 +153,16 @@ void Append(SpeechAudio& whole, const SpeechAudio& part) {
   whole.pcm.insert(whole.pcm.end(), part.pcm.begin(), part.pcm.end());
 }
 
+Result<SpeechAudio> Collect(const SynthesizeOptions& options,
+                            const std::function<Status(const SentenceCallback&)>& synthesize) {
+  SpeechAudio whole;
+  whole.sample_rate = options.sample_rate;
+  Status st = synthesize([&whole](SpeechAudio sentence) {
+    Append(whole, sentence);
+    return true;
+  });
+  if (!st.ok()) return st;
+  return whole;
+}
+
 }  // namespace harvis::tts

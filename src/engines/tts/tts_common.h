@@ -57,6 +57,11 @@ SpeechAudio ToRate(std::vector<std::int16_t> pcm, int from_rate, int to_rate);
 // Appends `part` to `whole` (whole takes part's rate when it is still empty).
 void Append(SpeechAudio& whole, const SpeechAudio& part);
 
+// Runs a sentence-by-sentence synthesis and joins the sentences into one SpeechAudio
+// (rate: `options.sample_rate`, else the sentences' own rate).
+Result<SpeechAudio> Collect(const SynthesizeOptions& options,
+                            const std::function<Status(const SentenceCallback&)>& synthesize);
+
 // Resident set size of this process in bytes (/proc/self/statm); 0 when unreadable.
 std::uint64_t ResidentBytes();
 

@@ -100,16 +100,11 @@ Status EspeakEngine::SynthesizeSentences(std::string_view text, const Synthesize
   return Status::Ok();
 }
 
-Result<SpeechAudio> EspeakEngine::Synthesize(std::string_view text,
-                                             const SynthesizeOptions& options) {
-  SpeechAudio whole;
-  whole.sample_rate = options.sample_rate;
-  Status st = SynthesizeSentences(text, options, [&whole](SpeechAudio sentence) {
-    tts::Append(whole, sentence);
-    return true;
+Result<SpeechAudio> EspeakEngine::Synthesize(std::string_view text, const SynthesizeOptions& options) {
+  auto whole = tts::Collect(options, [&](const tts::SentenceCallback& on_sentence) {
+    return SynthesizeSentences(text, options, on_sentence);
   });
-  if (!st.ok()) return st;
-  if (whole.sample_rate == 0) whole.sample_rate = tts::EspeakRuntime::Get().sample_rate();
+  if (whole.ok() && whole->sample_rate == 0) whole->sample_rate = tts::EspeakRuntime::Get().sample_rate();
   return whole;
 }
 

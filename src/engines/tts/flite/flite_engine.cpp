@@ -86,15 +86,10 @@ Status FliteEngine::SynthesizeSentences(std::string_view text, const SynthesizeO
   return Status::Ok();
 }
 
-Result<SpeechAudio> FliteEngine::Synthesize(std::string_view text,
-                                            const SynthesizeOptions& options) {
-  SpeechAudio whole;
-  whole.sample_rate = options.sample_rate;
-  Status st = SynthesizeSentences(text, options, [&whole](SpeechAudio sentence) {
-    tts::Append(whole, sentence);
-    return true;
+Result<SpeechAudio> FliteEngine::Synthesize(std::string_view text, const SynthesizeOptions& options) {
+  auto whole = tts::Collect(options, [&](const tts::SentenceCallback& on_sentence) {
+    return SynthesizeSentences(text, options, on_sentence);
   });
-  if (!st.ok()) return st;
   return whole;
 }
 
