@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Harvis needs on a fresh Debian 12 machine, as root, idempotently:
 # the Debian packages of SPEC §7 and the whisper.cpp source shipped in the npm package
-# nodejs-whisper@0.3.1 (verified against its published sha512 integrity hash).
+# nodejs-whisper@0.3.1 (verified against its published sha512 integrity hash), and the
+# official OpenAI Node client openai@5.23.2 (`npm ci` of tests/openai_client/package.json +
+# package-lock.json into third_party/node/; the lockfile pins its sha512 integrity, which
+# npm checks) for the client-compatibility test tests/blackbox/openai_client_test.cpp.
 # Nothing else is downloaded, at set-up or at build time.
 set -euo pipefail
 
@@ -11,6 +14,9 @@ WHISPER_PKG="nodejs-whisper@0.3.1"
 WHISPER_TGZ="nodejs-whisper-0.3.1.tgz"
 # Published by the npm registry for nodejs-whisper@0.3.1 (`npm view nodejs-whisper@0.3.1 dist.integrity`).
 WHISPER_INTEGRITY="sha512-ceoilUVraRuR5FnNyXpGQT2auAR48Oc3AQBEmkXnVpSn9iN6yVRzQBFCqVTGWbk6Wdi95NhvwXNzFvuR7erLWw=="
+OPENAI_VERSION="5.23.2"
+# Published by the npm registry for openai@5.23.2 (`npm view openai@5.23.2 dist.integrity`).
+OPENAI_INTEGRITY="sha512-MQBzmTulj+MM5O8SKEk/gL8a7s5mktS9zUtAkU257WjvobGc9nKcBuVwjyEEcb9SI8a8Y2G/mzn3vm9n1Jlleg=="
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
@@ -63,6 +69,32 @@ fetch_whisper_source() {
   log "whisper.cpp source: unpacked into $dest"
 }
 
+# The OpenAI Node client for tests/openai_client/: `npm ci` from the committed lockfile,
+# which pins the exact version and its sha512 integrity (npm refuses a tarball that does
+# not match). The lockfile itself must carry the integrity pinned above.
+install_openai_client() {
+  local dir="$THIRD_PARTY/node" src="$ROOT/tests/openai_client"
+  local stamp="$dir/.lock-sha256"
+  local want; want="$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  local installed="$dir/node_modules/openai/package.json"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$installed" ] &&
+     grep -q "\"version\": \"$OPENAI_VERSION\"" "$installed"; then
+    log "openai@$OPENAI_VERSION (node): present"; return
+  fi
+  if ! grep -q "\"integrity\": \"$OPENAI_INTEGRITY\"" "$src/package-lock.json"; then
+    echo "setup: tests/openai_client/package-lock.json does not pin openai@$OPENAI_VERSION's integrity" >&2
+    exit 1
+  fi
+  mkdir -p "$dir"
+  cp "$src/package.json" "$src/package-lock.json" "$dir/"
+  log "openai@$OPENAI_VERSION (node): npm ci in $dir"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  grep -q "\"version\": \"$OPENAI_VERSION\"" "$installed" || {
+    echo "setup: unexpected openai version in $installed" >&2; exit 1; }
+  echo "$want" >"$stamp"
+}
+
 install_apt_packages
 fetch_whisper_source
+install_openai_client
 bash "$ROOT/scripts/setup_deploy_tools.sh"
