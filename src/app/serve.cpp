@@ -19,6 +19,7 @@
 #include "core/logging.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "pipeline/audio_store.h"
 #include "resources/monitor.h"
 #include "resources/restarts.h"
 
@@ -43,7 +44,17 @@ int Drain(const http::HttpServer& server, Duration timeout) {
   return server.InFlight();
 }
 
-void RegisterRoutes(http::HttpServer& server, const Config& config, Runtime& rt, std::atomic<bool>& ready) {
+// State of the Harvis routes; outlives the server.
+struct RouteState {
+  explicit RouteState(const Config& config)
+      : audio({config.audio_store.max_bytes, std::chrono::duration_cast<std::chrono::seconds>(config.audio_store.ttl)}),
+        tts(config.defaults.tts) {}
+  pipeline::AudioStore audio;
+  http::TtsSelection tts;
+};
+
+void RegisterRoutes(http::HttpServer& server, const Config& config, Runtime& rt, RouteState& state,
+                    std::atomic<bool>& ready) {
   auto registry = rt.registry;
   http::RegisterHealthRoutes(server, {[&ready] { return ready.load(); }, [registry] {
                                         return prometheus::TextSerializer().Serialize(registry->Collect());
@@ -54,7 +65,10 @@ void RegisterRoutes(http::HttpServer& server, const Config& config, Runtime& rt,
   ctx.monitor = rt.monitor.get();
   ctx.started_unix =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  ctx.audio_store = &state.audio;
+  ctx.tts = &state.tts;
   http::RegisterOpenAiRoutes(server, ctx);
+  http::RegisterHarvisRoutes(server, ctx);
   http::RegisterAdminRoutes(server, ctx);
 }
 
@@ -97,8 +111,9 @@ int Serve(const CommonOptions& options) {
   }
   Runtime& rt = **runtime;
   std::atomic<bool> ready{false};
+  RouteState route_state(*config);
   http::HttpServer server(HttpOptionsFrom(*config), *rt.registry);
-  RegisterRoutes(server, *config, rt, ready);
+  RegisterRoutes(server, *config, rt, route_state, ready);
   auto port = server.Bind(config->server.host, config->server.port);
   if (!port.ok()) {
     spdlog::critical("{}", port.status().message());

@@ -91,6 +91,13 @@ void ParseScheduler(const YamlReader& r, const YAML::Node& n, SchedulerConfig& s
   if (n["queue_timeout"]) s.queue_timeout = r.Duration(n["queue_timeout"], "scheduler.queue_timeout");
 }
 
+void ParseAudioStore(const YamlReader& r, const YAML::Node& n, AudioStoreConfig& a) {
+  r.ExpectKeys(n, "audio_store", {"max_bytes", "ttl"});
+  if (n["max_bytes"]) a.max_bytes = r.Size(n["max_bytes"], "audio_store.max_bytes");
+  if (n["ttl"]) a.ttl = r.Duration(n["ttl"], "audio_store.ttl");
+  if (a.max_bytes == 0) r.Fail(n["max_bytes"], "audio_store.max_bytes", "must be greater than 0");
+}
+
 void ParseDevices(const YamlReader& r, const YAML::Node& n, Config& c) {
   if (n.IsScalar()) {
     r.Choice(n, "devices", {"auto"});
@@ -215,7 +222,7 @@ std::vector<ModelConfig> BuiltInModels(const DefaultsConfig& defaults) {
 void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
   if (root.IsNull() || !root["models"]) c.models = BuiltInModels(c.defaults);
   if (root.IsNull()) return;  // an empty file: all defaults
-  r.ExpectKeys(root, "", {"server", "ollama", "budgets", "thresholds", "defaults", "scheduler",
+  r.ExpectKeys(root, "", {"server", "ollama", "budgets", "thresholds", "defaults", "scheduler", "audio_store",
                           "devices", "models", "state_dir", "models_dir", "log_level", "model_source"});
   if (root["server"]) ParseServer(r, root["server"], c.server);
   if (root["ollama"]) ParseOllama(r, root["ollama"], c.ollama);
@@ -226,6 +233,7 @@ void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
     if (!root["models"]) c.models = BuiltInModels(c.defaults);
   }
   if (root["scheduler"]) ParseScheduler(r, root["scheduler"], c.scheduler);
+  if (root["audio_store"]) ParseAudioStore(r, root["audio_store"], c.audio_store);
   if (root["devices"]) ParseDevices(r, root["devices"], c);
   if (root["models"]) ParseModels(r, root["models"], c);
   if (root["state_dir"]) c.state_dir = r.Scalar(root["state_dir"], "state_dir");

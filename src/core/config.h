@@ -50,6 +50,12 @@ struct DefaultsConfig {
   std::string llm = "llama3.2:3b";
 };
 
+// Generated speech kept for GET /api/audio/{id} (SPEC §5).
+struct AudioStoreConfig {
+  uint64_t max_bytes = 256 * kMiB;                // oldest audio is dropped beyond this
+  Duration ttl = std::chrono::hours(1);           // audio older than this is gone
+};
+
 struct SchedulerConfig {
   std::string policy = "cost";  // cost | lru | keepalive | unload-after-use
   int queue_size = 256;
@@ -99,6 +105,7 @@ struct Config {
   ThresholdsConfig thresholds;
   DefaultsConfig defaults;
   SchedulerConfig scheduler;
+  AudioStoreConfig audio_store;
   bool devices_auto = true;
   std::vector<DeviceConfig> devices;  // used when devices_auto is false
   std::vector<ModelConfig> models;

@@ -127,6 +127,10 @@ class Engine {
   // `device: gpu` or a GPU id is a start-up error.
   virtual bool UsesGpu() const { return true; }
 
+  // Whether inference runs on this process's CPU cores. A remote engine (Ollama) says
+  // false: its calls then take no share of the CPU budget, which only local work needs.
+  virtual bool UsesLocalCpu() const { return true; }
+
   // Predicted footprint before any load (e.g. from the file size); 0 when unknown.
   virtual std::uint64_t EstimateFootprint() const { return 0; }
 

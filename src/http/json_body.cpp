@@ -30,23 +30,8 @@ Result<std::string> MessageContent(const json& content, const std::string& field
 
 Result<std::vector<ChatMessage>> ParseMessages(const json& body) {
   if (!body.contains("messages")) return Invalid("'messages' is required");
-  const json& list = body["messages"];
-  if (!list.is_array()) return Invalid("'messages' must be an array");
-  if (list.empty()) return Invalid("'messages' must not be empty");
-  static const std::set<std::string> kRoles = {"system", "developer", "user", "assistant", "tool"};
-  std::vector<ChatMessage> messages;
-  for (size_t i = 0; i < list.size(); ++i) {
-    std::string f = "messages[" + std::to_string(i) + "]";
-    const json& m = list[i];
-    if (!m.is_object()) return Invalid("'" + f + "' must be an object");
-    if (!m.contains("role") || !m["role"].is_string()) return Invalid("'" + f + ".role' must be a string");
-    std::string role = m["role"];
-    if (!kRoles.count(role)) return Invalid("'" + f + ".role': unknown role '" + role + "'");
-    if (!m.contains("content")) return Invalid("'" + f + ".content' is required");
-    auto content = MessageContent(m["content"], f + ".content");
-    if (!content.ok()) return content.status();
-    messages.push_back({role, std::move(*content)});
-  }
+  auto messages = ParseMessageList(body["messages"], "messages");
+  if (messages.ok() && messages->empty()) return Invalid("'messages' must not be empty");
   return messages;
 }
 
@@ -83,6 +68,25 @@ Status ParseStop(const json& body, std::vector<std::string>& stop) {
 }
 
 }  // namespace
+
+Result<std::vector<ChatMessage>> ParseMessageList(const json& list, const std::string& field) {
+  if (!list.is_array()) return Invalid("'" + field + "' must be an array");
+  static const std::set<std::string> kRoles = {"system", "developer", "user", "assistant", "tool"};
+  std::vector<ChatMessage> messages;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string f = field + "[" + std::to_string(i) + "]";
+    const json& m = list[i];
+    if (!m.is_object()) return Invalid("'" + f + "' must be an object");
+    if (!m.contains("role") || !m["role"].is_string()) return Invalid("'" + f + ".role' must be a string");
+    std::string role = m["role"];
+    if (!kRoles.count(role)) return Invalid("'" + f + ".role': unknown role '" + role + "'");
+    if (!m.contains("content")) return Invalid("'" + f + ".content' is required");
+    auto content = MessageContent(m["content"], f + ".content");
+    if (!content.ok()) return content.status();
+    messages.push_back({role == "developer" ? "system" : role, std::move(*content)});
+  }
+  return messages;
+}
 
 Result<json> ParseJsonObject(const std::string& body) {
   if (body.empty()) return Invalid("the request body is empty; expected a JSON object");

@@ -14,6 +14,11 @@ namespace harvis::http {
 // Parses `body` as a JSON object; 400 for malformed JSON or a non-object.
 Result<nlohmann::json> ParseJsonObject(const std::string& body);
 
+// A list of chat messages ({role, content}; content a string or text parts), as in
+// OpenAI's `messages` and Harvis's `history`; `field` names it in errors. May be empty.
+// The role "developer" becomes "system".
+Result<std::vector<ChatMessage>> ParseMessageList(const nlohmann::json& list, const std::string& field);
+
 // The fields of an OpenAI chat completion request that Harvis uses. Unknown fields are
 // ignored, as OpenAI-compatible servers do; known fields with the wrong type are 400.
 struct ChatCompletionRequest {

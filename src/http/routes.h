@@ -4,14 +4,19 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "http/server.h"
+#include "http/tts_selection.h"
 
 namespace harvis {
 class Scheduler;
 namespace resources {
 class ResourceMonitor;
+}
+namespace pipeline {
+class AudioStore;
 }
 }  // namespace harvis
 
@@ -23,6 +28,8 @@ struct ApiContext {
   Scheduler* scheduler = nullptr;
   resources::ResourceMonitor* monitor = nullptr;
   int64_t started_unix = 0;  // "created" of OpenAI objects
+  pipeline::AudioStore* audio_store = nullptr;  // generated audio for GET /api/audio/{id}
+  TtsSelection* tts = nullptr;                  // the default TTS model (POST /api/tts-engine)
 };
 
 struct HealthDeps {
@@ -33,6 +40,12 @@ struct HealthDeps {
 // OK when `name` is a registered model of `kind`: kNotFound when unknown, kInvalidArgument
 // when it is a model of another kind. Used by every inference route.
 Status CheckModelKind(const Scheduler& scheduler, const std::string& name, ModelKind kind);
+// The response for a failed CheckModelKind: 404 model_not_found or 400 invalid_model.
+HttpResponse ModelError(const Status& status);
+
+// Decodes an uploaded audio file to 16 kHz mono within the server's size and duration
+// limits (413, 415, 422).
+Result<std::vector<float>> DecodeUpload(const ApiContext& context, const std::string& data);
 
 // GET /healthz, GET /readyz, GET /metrics.
 void RegisterHealthRoutes(HttpServer& server, HealthDeps deps);
@@ -42,6 +55,13 @@ void RegisterOpenAiRoutes(HttpServer& server, const ApiContext& context);
 
 // POST /v1/audio/transcriptions and /v1/audio/speech (called by RegisterOpenAiRoutes).
 void RegisterAudioRoutes(HttpServer& server, const ApiContext& context);
+
+// Harvis routes: POST /api/chat, /api/mic-chat, /api/voice-transcribe,
+// /api/synthesize-speech, /api/tts-engine; GET /api/audio/{id}, /api/tts-engines.
+void RegisterHarvisRoutes(HttpServer& server, const ApiContext& context);
+
+// POST /api/voice: the streaming voice turn.
+void RegisterVoiceRoute(HttpServer& server, const ApiContext& context);
 
 // GET /api/ps, /api/models, /api/resources; POST /api/models/{name}/load|unload.
 void RegisterAdminRoutes(HttpServer& server, const ApiContext& context);

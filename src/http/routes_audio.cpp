@@ -73,13 +73,8 @@ HttpResponse Transcriptions(const ApiContext& ctx, const HttpRequest& req) {
   if (format != "json" && format != "text" && format != "verbose_json" && format != "srt" && format != "vtt") {
     return ErrorResponse(400, "'response_format' must be one of json, text, verbose_json, srt, vtt", "invalid_request");
   }
-  if (Status s = CheckModelKind(*ctx.scheduler, model, ModelKind::kStt); !s.ok()) {
-    return ErrorResponse(s, s.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
-  }
-  audio::DecodeLimits limits;
-  limits.max_bytes = ctx.config->server.max_body;
-  limits.max_duration_seconds = std::chrono::duration<double>(ctx.config->server.max_audio_duration).count();
-  auto pcm = audio::DecodeToMono16k(file->data, limits);
+  if (Status s = CheckModelKind(*ctx.scheduler, model, ModelKind::kStt); !s.ok()) return ModelError(s);
+  auto pcm = DecodeUpload(ctx, file->data);
   if (!pcm.ok()) return ErrorResponse(pcm.status(), "invalid_audio");
   auto lease = ctx.scheduler->Acquire(model);
   if (!lease.ok()) return ErrorResponse(lease.status());
@@ -132,9 +127,7 @@ Result<SpeechRequest> ParseSpeechRequest(const ApiContext& ctx, const std::strin
 HttpResponse Speech(const ApiContext& ctx, const HttpRequest& req) {
   auto r = ParseSpeechRequest(ctx, req.body);
   if (!r.ok()) return ErrorResponse(r.status(), "invalid_request");
-  if (Status s = CheckModelKind(*ctx.scheduler, r->model, ModelKind::kTts); !s.ok()) {
-    return ErrorResponse(s, s.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
-  }
+  if (Status s = CheckModelKind(*ctx.scheduler, r->model, ModelKind::kTts); !s.ok()) return ModelError(s);
   auto model = ctx.scheduler->GetModel(r->model);
   auto lease = ctx.scheduler->Acquire(r->model);
   if (!lease.ok()) return ErrorResponse(lease.status());
@@ -157,6 +150,13 @@ HttpResponse Speech(const ApiContext& ctx, const HttpRequest& req) {
 }
 
 }  // namespace
+
+Result<std::vector<float>> DecodeUpload(const ApiContext& ctx, const std::string& data) {
+  audio::DecodeLimits limits;
+  limits.max_bytes = ctx.config->server.max_body;
+  limits.max_duration_seconds = std::chrono::duration<double>(ctx.config->server.max_audio_duration).count();
+  return audio::DecodeToMono16k(data, limits);
+}
 
 void RegisterAudioRoutes(HttpServer& server, const ApiContext& ctx) {
   server.Post("v1_audio_transcriptions", "/v1/audio/transcriptions",

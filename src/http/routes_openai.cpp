@@ -9,6 +9,7 @@
 #include "http/json_body.h"
 #include "http/json_response.h"
 #include "http/routes.h"
+#include "http/sse.h"
 #include "scheduler/scheduler.h"
 
 namespace harvis::http {
@@ -45,12 +46,6 @@ ChatOptions ChatOptionsFrom(const ChatCompletionRequest& req) {
   return o;
 }
 
-std::vector<ChatMessage> EngineMessages(const ChatCompletionRequest& req) {
-  std::vector<ChatMessage> out;
-  for (const auto& m : req.messages) out.push_back({m.role == "developer" ? "system" : m.role, m.content});
-  return out;
-}
-
 json ChunkJson(const std::string& id, int64_t created, const std::string& model, const json& delta,
                const json& finish_reason) {
   return {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
@@ -59,16 +54,13 @@ json ChunkJson(const std::string& id, int64_t created, const std::string& model,
 
 // Streams SSE chunks as the engine writes; a client that goes away cancels generation.
 HttpResponse StreamChat(std::shared_ptr<Lease> lease, ChatCompletionRequest req) {
-  HttpResponse res;
-  res.content_type = "text/event-stream";
-  res.headers.emplace_back("Cache-Control", "no-cache");
-  res.stream = [lease, req = std::move(req)](StreamSink& sink) {
+  return SseResponse([lease, req = std::move(req)](StreamSink& sink) {
     const std::string id = CompletionId();
     const int64_t created = NowUnix();
-    auto send = [&sink](const json& j) { return sink.Write("data: " + j.dump() + "\n\n"); };
+    auto send = [&sink](const json& j) { return sink.Write(SseData(j)); };
     CancellationToken cancel;
     if (!send(ChunkJson(id, created, req.model, {{"role", "assistant"}, {"content", ""}}, nullptr))) return;
-    auto result = lease->Chat(EngineMessages(req), ChatOptionsFrom(req), [&](std::string_view token) {
+    auto result = lease->Chat(req.messages, ChatOptionsFrom(req), [&](std::string_view token) {
       if (send(ChunkJson(id, created, req.model, {{"content", std::string(token)}}, nullptr))) return true;
       cancel.Cancel();
       return false;
@@ -76,18 +68,17 @@ HttpResponse StreamChat(std::shared_ptr<Lease> lease, ChatCompletionRequest req)
     if (cancel.cancelled()) return;
     if (!result.ok()) {
       // Headers are already sent: report the failure in-band, as OpenAI-compatible servers do.
-      sink.Write("data: " + json::parse(ErrorResponse(result.status()).body).dump() + "\n\n");
+      sink.Write(SseData(json::parse(ErrorResponse(result.status()).body)));
     } else {
       send(ChunkJson(id, created, req.model, json::object(),
                      result->finish_reason == "length" ? "length" : "stop"));
     }
     sink.Write("data: [DONE]\n\n");
-  };
-  return res;
+  });
 }
 
 HttpResponse CompleteChat(const Lease& lease, const ChatCompletionRequest& req) {
-  auto result = lease.Chat(EngineMessages(req), ChatOptionsFrom(req), [](std::string_view) { return true; }, nullptr);
+  auto result = lease.Chat(req.messages, ChatOptionsFrom(req), [](std::string_view) { return true; }, nullptr);
   if (!result.ok()) return ErrorResponse(result.status());
   // Engines report completion tokens only; prompt tokens are estimated (~4 characters
   // per token) so that clients reading `usage` get a sensible figure.
@@ -109,9 +100,7 @@ HttpResponse CompleteChat(const Lease& lease, const ChatCompletionRequest& req) 
 HttpResponse ChatCompletions(const ApiContext& ctx, const HttpRequest& http_req) {
   auto parsed = ParseChatCompletionRequest(http_req.body);
   if (!parsed.ok()) return ErrorResponse(parsed.status(), "invalid_request");
-  if (Status s = CheckModelKind(*ctx.scheduler, parsed->model, ModelKind::kLlm); !s.ok()) {
-    return ErrorResponse(s, s.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
-  }
+  if (Status s = CheckModelKind(*ctx.scheduler, parsed->model, ModelKind::kLlm); !s.ok()) return ModelError(s);
   auto lease = ctx.scheduler->Acquire(parsed->model);
   if (!lease.ok()) return ErrorResponse(lease.status());
   if (parsed->stream) return StreamChat(std::make_shared<Lease>(std::move(*lease)), std::move(*parsed));
@@ -128,6 +117,10 @@ Status CheckModelKind(const Scheduler& scheduler, const std::string& name, Model
                                              " model, not " + ModelKindName(kind)};
   }
   return Status::Ok();
+}
+
+HttpResponse ModelError(const Status& status) {
+  return ErrorResponse(status, status.code() == ErrorCode::kNotFound ? "model_not_found" : "invalid_model");
 }
 
 void RegisterOpenAiRoutes(HttpServer& server, const ApiContext& ctx) {

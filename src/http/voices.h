@@ -3,11 +3,15 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace harvis::http {
 
 // The engine voice for `requested`: an OpenAI name is mapped for `engine`; any other
 // name is passed through unchanged (the engine rejects unknown voices); empty stays empty.
 std::string ResolveVoice(const std::string& engine, const std::string& requested);
+
+// The OpenAI voice names that ResolveVoice maps (alloy, ash, ...), sorted.
+std::vector<std::string> OpenAiVoiceNames();
 
 }  // namespace harvis::http

@@ -8,10 +8,12 @@
 namespace harvis {
 namespace {
 
-// One engine call: a `parallel` slot of the model, then cores from the CPU budget.
+// One engine call: a `parallel` slot of the model, then cores from the CPU budget (none
+// for an engine that computes elsewhere, such as Ollama).
 template <typename Fn>
 auto WithSlotAndCores(ModelEntry& m, CpuBudget& cpu, int wanted, Fn&& fn) {
   CpuGrant slot = m.slots.Acquire(1);
+  if (!m.engine->UsesLocalCpu()) return fn(1);
   CpuGrant cores = cpu.Acquire(wanted);
   return fn(cores.threads());
 }

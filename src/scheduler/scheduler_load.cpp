@@ -255,22 +255,19 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
   lk.unlock();
   const auto before = probe_ ? probe_->UsedBytes(info.id) : std::nullopt;
   const Clock::TimePoint start = clock_->Now();
-  Status st;
-  {
-    CpuGrant grant = cpu_.Acquire(4);
-    request.threads = grant.threads();
-    st = m.engine->Load(request);
-  }
+  // Loads take cores from the CPU budget too, except for a remote engine (Ollama).
+  auto load = [&] {
+    CpuGrant grant = m.engine->UsesLocalCpu() ? cpu_.Acquire(4) : CpuGrant();
+    request.threads = std::max(1, grant.threads());
+    return m.engine->Load(request);
+  };
+  Status st = load();
   if (st.code() == ErrorCode::kResourceExhausted && !m.tenant_name.empty()) {
     // The tenant (Ollama) ran out of memory: free our own idle models there, retry once.
     lk.lock();
     const int freed = EvictOwnIdleOn(d, lk);
     lk.unlock();
-    if (freed > 0) {
-      CpuGrant grant = cpu_.Acquire(4);
-      request.threads = grant.threads();
-      st = m.engine->Load(request);
-    }
+    if (freed > 0) st = load();
   }
   const double seconds = SecondsBetween(start, clock_->Now());
   const std::uint64_t measured = st.ok() ? Measure(m, d, before) : 0;

@@ -137,6 +137,17 @@ TEST(Config, BadSizesAndDurationsAreRejected) {
               "models[0].options.fail_load");
 }
 
+TEST(Config, AudioStoreSizeAndTtl) {
+  auto c = Parse("audio_store:\n  max_bytes: 1MiB\n  ttl: 90s\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->audio_store.max_bytes, 1ull << 20);
+  EXPECT_EQ(c->audio_store.ttl, std::chrono::seconds(90));
+  EXPECT_EQ(Parse("")->audio_store.max_bytes, 256ull << 20);
+  ExpectError("audio_store:\n  max_bytes: 0\n", "2", "audio_store.max_bytes");
+  ExpectError("audio_store:\n  ttl: later\n", "2", "audio_store.ttl");
+  ExpectError("audio_store:\n  path: /tmp\n", "2", "audio_store");
+}
+
 TEST(Config, ModelRulesAreChecked) {
   ExpectError("models:\n  - {kind: stt, engine: whisper}\n", "2", "models[0].name");
   ExpectError("models:\n  - {name: a, kind: video, engine: whisper}\n", "2", "models[0].kind");

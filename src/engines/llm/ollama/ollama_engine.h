@@ -40,6 +40,7 @@ class OllamaEngine final : public Engine {
   OllamaEngine(ModelConfig model, OllamaEngineOptions options);
 
   std::string_view engine_name() const override { return "ollama"; }
+  bool UsesLocalCpu() const override { return false; }  // Ollama computes in its own process
   ModelKind kind() const override { return ModelKind::kLlm; }
   bool CanLoadFromMemory() const override { return false; }
   // The declared `memory` when set; the scheduler otherwise asks OllamaTenant::PredictBytes.

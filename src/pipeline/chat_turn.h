@@ -1,0 +1,79 @@
+// ChatTurn: the whole-answer turn of POST /api/chat and /api/mic-chat (Harvis routes):
+// [transcribe] ─► LLM (tokens reported as they come) ─► speak the whole answer.
+// Unlike VoiceTurn, speech starts only once the answer is complete; /api/mic-chat is the
+// baseline that /api/voice's time to first audio is measured against.
+//
+// Start() leases the first stage (and transcribes, for audio input) before any byte of
+// the response is sent, so its failures are plain HTTP errors. The turn's models are
+// leased until it is destroyed; with `low_vram` they are unloaded then (when no other
+// request holds them).
+//
+// Thread safety: one thread uses a ChatTurn.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "engines/engine.h"
+#include "scheduler/turn.h"
+
+namespace harvis {
+class Scheduler;
+}
+
+namespace harvis::pipeline {
+
+struct ChatTurnRequest {
+  std::vector<float> pcm;  // 16 kHz mono; when not empty it is transcribed into `message`
+  std::string message;
+  std::string stt_model, llm_model, tts_model;  // stt_model only with pcm
+  std::string voice;
+  std::string language;
+  std::vector<ChatMessage> history;
+  bool text_only = false;  // no speech
+  bool low_vram = false;   // unload the turn's models after it
+};
+
+struct ChatTurnResult {
+  std::string answer;
+  std::vector<ChatMessage> history;  // the request's history plus this exchange
+  std::optional<SpeechAudio> speech;  // absent when text_only or nothing speakable
+};
+
+struct ChatTurnCallbacks {
+  // "streaming" tokens as the LLM writes; return false to stop (client gone).
+  std::function<bool(std::string_view token)> on_token;
+  // Called once before speech synthesis starts; return false to stop.
+  std::function<bool()> on_generating_audio;
+};
+
+class ChatTurn {
+ public:
+  // Leases the first stage (prewarming the next) and transcribes audio input.
+  static Result<std::unique_ptr<ChatTurn>> Start(Scheduler& scheduler, ChatTurnRequest request);
+  ~ChatTurn();
+
+  // The user's message: the request's, or the transcription of its audio.
+  const std::string& message() const { return request_.message; }
+  // Runs the LLM, then speaks the answer (unless text_only).
+  Result<ChatTurnResult> Run(const ChatTurnCallbacks& callbacks);
+
+ private:
+  ChatTurn(Scheduler& scheduler, Turn turn, ChatTurnRequest request);
+  size_t StageOf(const std::string& model) const;
+
+  Scheduler& scheduler_;
+  Turn turn_;
+  ChatTurnRequest request_;
+};
+
+// Speaks `text` sentence by sentence (bounded memory per call) into one audio clip;
+// nullopt when nothing in it is speakable (e.g. only code).
+Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view text, const SynthesizeOptions& options);
+
+}  // namespace harvis::pipeline
