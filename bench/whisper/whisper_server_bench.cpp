@@ -187,7 +187,9 @@ Figures BenchHarvisServer(const std::string& model_path, const std::string& wav,
   const std::string config = (dir / "harvis.yaml").string();
   {
     std::ofstream out(config);
-    out << "models:\n  - { name: bench, kind: stt, engine: whisper, device: cpu, parallel: 4, path: " << model_path
+    // All cores, as whisper-server gets: the default 80% CPU budget would let only one
+    // call run at a time on a 2-core machine (floor(2 x 0.8) = 1 core).
+    out << "budgets: { cpu_fraction: 1.0 }\nmodels:\n  - { name: bench, kind: stt, engine: whisper, device: cpu, parallel: 4, path: " << model_path
         << ", options: { threads: " << a.threads << " } }\n";
   }
   const pid_t pid = fork();

@@ -28,13 +28,22 @@ int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+json ModelObject(const ApiContext& ctx, const ModelSnapshot& m) {
+  return {{"id", m.name}, {"object", "model"}, {"created", ctx.started_unix}, {"owned_by", "harvis"},
+          {"kind", ModelKindName(m.kind)}, {"engine", m.engine}};
+}
+
 HttpResponse ListModels(const ApiContext& ctx) {
   json data = json::array();
-  for (const auto& m : ctx.scheduler->ListModels()) {
-    data.push_back({{"id", m.name}, {"object", "model"}, {"created", ctx.started_unix}, {"owned_by", "harvis"},
-                    {"kind", ModelKindName(m.kind)}, {"engine", m.engine}});
-  }
+  for (const auto& m : ctx.scheduler->ListModels()) data.push_back(ModelObject(ctx, m));
   return JsonResponse({{"object", "list"}, {"data", data}});
+}
+
+// GET /v1/models/{id}; ids may contain '/' and ':' (e.g. "library/llama3.2:3b").
+HttpResponse RetrieveModel(const ApiContext& ctx, const HttpRequest& req) {
+  auto m = ctx.scheduler->GetModel(req.path_params.at(0));
+  if (!m.ok()) return ErrorResponse(404, "model '" + req.path_params.at(0) + "' does not exist", "model_not_found");
+  return JsonResponse(ModelObject(ctx, *m));
 }
 
 ChatOptions ChatOptionsFrom(const ChatCompletionRequest& req) {
@@ -125,6 +134,7 @@ HttpResponse ModelError(const Status& status) {
 
 void RegisterOpenAiRoutes(HttpServer& server, const ApiContext& ctx) {
   server.Get("v1_models", "/v1/models", [ctx](const HttpRequest&) { return ListModels(ctx); });
+  server.Get("v1_model", "/v1/models/(.+)", [ctx](const HttpRequest& req) { return RetrieveModel(ctx, req); });
   server.Post("v1_chat_completions", "/v1/chat/completions",
               [ctx](const HttpRequest& req) { return ChatCompletions(ctx, req); });
   RegisterAudioRoutes(server, ctx);

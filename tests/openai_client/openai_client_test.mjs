@@ -99,6 +99,13 @@ await check('models.list() page has data and object=list', async () => {
   assert.equal((await raw.json()).object, 'list');
 });
 
+await check('models.retrieve() returns one model, NotFoundError for an unknown one', async () => {
+  const m = await client.models.retrieve(LLM);
+  assert.equal(m.id, LLM);
+  assert.equal(m.object, 'model');
+  await expectApiError(() => client.models.retrieve('no-such-model'), NotFoundError, 404);
+});
+
 // --- POST /v1/chat/completions -----------------------------------------------------------
 await check('chat.completions.create() non-streaming', async () => {
   const c = await client.chat.completions.create(chatParams);
