@@ -14,7 +14,7 @@ using testing::TurnHarness;
 // Records what the turn sends, in order; can play a client that goes away.
 class RecordingSink : public VoiceTurnSink {
  public:
-  bool Token(std::string_view token) override {
+  bool Token(std::string_view) override {
     std::lock_guard lk(mu);
     events.push_back("token");
     return ++tokens <= fail_after_tokens;
