@@ -9,6 +9,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
 THIRD_PARTY="$ROOT/third_party"
 WHISPER_PKG="nodejs-whisper@0.3.1"
 WHISPER_TGZ="nodejs-whisper-0.3.1.tgz"
@@ -31,21 +33,9 @@ log() { printf '[setup] %s\n' "$*"; }
 
 install_apt_packages() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
+  mapfile -t missing < <(apt_missing_packages "${APT_PACKAGES[@]}")
   if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
-  if [ ${#missing[@]} -eq 0 ]; then log "apt packages: all present"; return; fi
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: missing packages (${missing[*]}); run this script as root" >&2; exit 1
-  fi
-  log "apt packages: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # The prometheus server is only wanted for promtool; do not let its service start.
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  rm -f /usr/sbin/policy-rc.d
+  apt_install_missing "${missing[@]}"
 }
 
 fetch_whisper_source() {

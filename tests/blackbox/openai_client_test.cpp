@@ -6,9 +6,6 @@
 // themselves are in tests/openai_client/openai_client_test.mjs.
 // Needs HARVIS_SOURCE_DIR and OLLAMA_STANDIN among the compile definitions.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,54 +13,13 @@
 #include <vector>
 
 #include "harvis_process.h"
+#include "sse_client.h"
 
 namespace harvis::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-#ifdef OLLAMA_STANDIN
-// The Ollama stand-in as a child process on a free loopback port.
-class OllamaStandin {
- public:
-  explicit OllamaStandin(const std::string& models) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    std::vector<std::string> args = {OLLAMA_STANDIN, "--port", "0", "--models", models,
-                                     "--tokens-per-second", "1000"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    std::string line;
-    char c;
-    while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-    close(fds[0]);
-    const std::string prefix = "listening on 127.0.0.1:";
-    if (line.rfind(prefix, 0) == 0) port_ = std::atoi(line.c_str() + prefix.size());
-  }
-  ~OllamaStandin() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool running() const { return pid_ > 0 && port_ > 0; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-#endif
 
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
@@ -87,7 +43,7 @@ TEST(OpenAiClientTest, OfficialNodeClientWorksUnchangedOnEveryOpenAiRoute) {
   }
   ASSERT_TRUE(fs::exists(script)) << script;
 
-  OllamaStandin ollama("llama3.2:3b=2GiB");
+  StandinProcess ollama("llama3.2:3b=2GiB", 1000);
   ASSERT_TRUE(ollama.running());
   // No `models`: the built-in ones (pocketsphinx, espeak, flite, llama3.2:3b via Ollama).
   HarvisProcess harvis(HarvisProcess::Options{"ollama: { url: \"" + ollama.url() + "\" }\n", {}, {}});

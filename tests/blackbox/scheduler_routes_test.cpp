@@ -36,21 +36,8 @@ httplib::Result Chat(const HarvisProcess& h, const std::string& model) {
   return h.Client().Post("/v1/chat/completions", ChatBody(model), "application/json");
 }
 
-json Get(const HarvisProcess& h, const std::string& path) {
-  auto res = h.Client().Get(path);
-  return res ? json::parse(res->body, nullptr, false) : json();
-}
-
-// name -> snapshot of the resident models.
-std::map<std::string, json> Resident(const HarvisProcess& h) {
-  std::map<std::string, json> out;
-  const json ps = Get(h, "/api/ps");
-  for (const auto& m : ps["models"]) out[m["name"]] = m;
-  return out;
-}
-
 json Model(const HarvisProcess& h, const std::string& name) {
-  const json all = Get(h, "/api/models");
+  const json all = GetJson(h, "/api/models");
   for (const auto& m : all["models"]) {
     if (m["name"] == name) return m;
   }
@@ -108,7 +95,7 @@ TEST_F(SchedulerRoutes, ANewModelEvictsWhatIsCheapestToLose) {
 TEST_F(SchedulerRoutes, NoBudgetIsEverExceeded) {
   for (const char* m : {"llm-a", "big", "llm-b", "stt", "llm-c", "big", "stt"}) {
     ASSERT_EQ(Chat(*harvis_, m)->status, std::string(m) == "stt" ? 400 : 200) << m;
-    const json resources = Get(*harvis_, "/api/resources");
+    const json resources = GetJson(*harvis_, "/api/resources");
     for (const auto& d : resources["devices"]) {
       EXPECT_LE(d["reserved_bytes"].get<uint64_t>(), d["budget_bytes"].get<uint64_t>()) << m;
     }
@@ -187,7 +174,7 @@ TEST_F(SchedulerRoutes, WrongKindAndUnknownModels) {
 
 TEST_F(SchedulerRoutes, ResourcesReportTheLedger) {
   ASSERT_EQ(Chat(*harvis_, "llm-a")->status, 200);
-  json r = Get(*harvis_, "/api/resources");
+  json r = GetJson(*harvis_, "/api/resources");
   ASSERT_TRUE(r["devices"].is_array());
   bool found = false;
   for (const auto& d : r["devices"]) {

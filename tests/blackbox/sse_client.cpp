@@ -27,12 +27,6 @@ sockaddr_in Loopback(int port) {
   return addr;
 }
 
-json ParseOrNull(const httplib::Result& res) {
-  if (!res) return json();
-  json j = json::parse(res->body, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
 }  // namespace
 
 // ---- StandinProcess ----
@@ -80,8 +74,8 @@ httplib::Client StandinProcess::Client() const {
   return client;
 }
 
-json StandinProcess::Stats() const { return ParseOrNull(Client().Get("/__standin/stats")); }
-json StandinProcess::LastRequest() const { return ParseOrNull(Client().Get("/__standin/last_request")); }
+json StandinProcess::Stats() const { return JsonOrNull(Client().Get("/__standin/stats")); }
+json StandinProcess::LastRequest() const { return JsonOrNull(Client().Get("/__standin/last_request")); }
 
 bool StandinProcess::StreamCut() const {
   const json st = Stats();
@@ -97,7 +91,7 @@ bool StandinProcess::PromptReceived() const {
 
 std::vector<std::string> StandinProcess::Loaded() const {
   std::vector<std::string> out;
-  const json ps = ParseOrNull(Client().Get("/api/ps"));
+  const json ps = JsonOrNull(Client().Get("/api/ps"));
   if (!ps.is_object() || !ps.contains("models")) return out;
   for (const auto& m : ps["models"]) out.push_back(m.value("name", ""));
   return out;
@@ -131,23 +125,6 @@ bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds l
     std::this_thread::sleep_for(50ms);
   }
   return predicate();
-}
-
-json GetJson(const HarvisProcess& harvis, const std::string& path) { return ParseOrNull(harvis.Client().Get(path)); }
-
-std::map<std::string, json> Resident(const HarvisProcess& harvis) {
-  std::map<std::string, json> out;
-  const json ps = GetJson(harvis, "/api/ps");
-  if (ps.is_object() && ps.contains("models")) {
-    for (const auto& m : ps["models"]) out[m.value("name", "")] = m;
-  }
-  return out;
-}
-
-int LeasesHeld(const HarvisProcess& harvis) {
-  int leases = 0;
-  for (const auto& [name, m] : Resident(harvis)) leases += m.value("leases", 0);
-  return leases;
 }
 
 size_t Occurrences(const std::string& text, const std::string& needle) {

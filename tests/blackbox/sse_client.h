@@ -1,8 +1,8 @@
 // Shared helpers of the black-box tests of the Harvis routes (harvis_routes_test.cpp,
-// voice_route_test.cpp): the Ollama stand-in as a child process, a stand-in + harvis
-// pair, server-sent-event parsing, raw HTTP over a loopback socket (no client-side
-// normalisation of paths, and a connection the test can cut), multipart bodies, WAV
-// and base64 decoding.
+// voice_route_test.cpp; the stand-in also for ollama_tenant_test.cpp): the Ollama
+// stand-in as a child process, a stand-in + harvis pair, server-sent-event parsing, raw
+// HTTP over a loopback socket (no client-side normalisation of paths, and a connection
+// the test can cut), multipart bodies, WAV and base64 decoding.
 #pragma once
 
 #include <httplib.h>
@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -62,13 +61,6 @@ int ClosedPort();
 
 // Polls `predicate` every 50 ms until it holds or `limit` passes; returns its last value.
 bool WaitFor(const std::function<bool()>& predicate, std::chrono::milliseconds limit = std::chrono::seconds(15));
-
-// GET `path` on harvis as JSON (null when there is no answer or it is not JSON).
-nlohmann::json GetJson(const HarvisProcess& harvis, const std::string& path);
-// The models GET /api/ps lists, by name.
-std::map<std::string, nlohmann::json> Resident(const HarvisProcess& harvis);
-// The sum of the leases of the models GET /api/ps lists.
-int LeasesHeld(const HarvisProcess& harvis);
 
 // One server-sent event: its `event:` name (empty when unnamed) and its `data:` as JSON
 // (a string when the data is not JSON).

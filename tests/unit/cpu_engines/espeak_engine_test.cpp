@@ -4,63 +4,33 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <thread>
+
+#include "tts_test_util.h"
 
 namespace harvis {
 namespace {
 
-constexpr const char* kSentence = "The quick brown fox jumps over the lazy dog.";
+// The shared TTS fixtures (tts_test_util.h).
+using namespace harvis::testing;
 
 ModelConfig EspeakModel(std::map<std::string, std::string> options = {}) {
-  ModelConfig m;
-  m.name = "espeak-test";
-  m.kind = ModelKind::kTts;
-  m.engine = "espeak";
-  m.options = std::move(options);
-  return m;
+  return TtsModel("espeak-test", "espeak", std::move(options));
 }
 
 std::unique_ptr<EspeakEngine> LoadedEspeak(std::map<std::string, std::string> options = {}) {
-  auto created = EspeakEngine::Create(EspeakModel(std::move(options)));
-  EXPECT_TRUE(created.ok()) << created.status().message();
-  std::unique_ptr<EspeakEngine> engine(static_cast<EspeakEngine*>(created.value().release()));
-  Status st = engine->Load(LoadRequest{});
-  EXPECT_TRUE(st.ok()) << st.message();
-  return engine;
-}
-
-double Seconds(const SpeechAudio& audio) {
-  return audio.sample_rate > 0 ? static_cast<double>(audio.pcm.size()) / audio.sample_rate : 0;
-}
-
-bool HasSignal(const SpeechAudio& audio) {
-  return std::any_of(audio.pcm.begin(), audio.pcm.end(),
-                     [](int16_t s) { return std::abs(s) > 500; });
+  return LoadedTts<EspeakEngine>(EspeakModel(std::move(options)));
 }
 
 TEST(EspeakEngineTest, SynthesizesASentenceAtTheNativeRate) {
   auto engine = LoadedEspeak();
-  auto audio = engine->Synthesize(kSentence, SynthesizeOptions{});
-  ASSERT_TRUE(audio.ok()) << audio.status().message();
-  EXPECT_EQ(audio->sample_rate, 22050);
-  EXPECT_TRUE(HasSignal(*audio));
-  // Nine words at 175 wpm: about 3 s; allow a wide band.
-  EXPECT_GT(Seconds(*audio), 1.5);
-  EXPECT_LT(Seconds(*audio), 6.0);
+  // Nine words at 175 wpm: about 3 s.
+  ASSERT_NO_FATAL_FAILURE(ExpectSentenceAtNativeRate(*engine, 22050));
   EXPECT_GT(engine->FootprintBytes(), 500'000u);
 }
 
 TEST(EspeakEngineTest, SpeedChangesDurationInTheRightDirection) {
   auto engine = LoadedEspeak();
-  SynthesizeOptions slow, normal, fast;
-  slow.speed = 0.5;
-  fast.speed = 2.0;
-  auto a = engine->Synthesize(kSentence, slow);
-  auto b = engine->Synthesize(kSentence, normal);
-  auto c = engine->Synthesize(kSentence, fast);
-  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
-  EXPECT_GT(a->pcm.size(), b->pcm.size() * 3 / 2);
-  EXPECT_LT(c->pcm.size(), b->pcm.size() * 3 / 4);
+  ASSERT_NO_FATAL_FAILURE(ExpectSpeedScalesDuration(*engine));
   EXPECT_EQ(EspeakEngine::RateForSpeed(1.0), 175);
   EXPECT_EQ(EspeakEngine::RateForSpeed(4.0), 450);
   EXPECT_EQ(EspeakEngine::RateForSpeed(0.25), 80);
@@ -138,22 +108,9 @@ TEST(EspeakEngineTest, BadConfigurationIsRejected) {
 
 TEST(EspeakEngineTest, LongTextIsSynthesizedInBoundedSentences) {
   auto engine = LoadedEspeak();
-  std::string text;
-  for (int i = 1; i <= 50; ++i) text += "This is sentence number " + std::to_string(i) + ". ";
-  int sentences = 0;
-  std::size_t largest = 0, total = 0;
-  Status st = engine->SynthesizeSentences(text, SynthesizeOptions{}, [&](SpeechAudio chunk) {
-    ++sentences;
-    largest = std::max(largest, chunk.pcm.size());
-    total += chunk.pcm.size();
-    EXPECT_EQ(chunk.sample_rate, 22050);
-    return true;
-  });
-  ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(sentences, 50);
-  EXPECT_LT(largest, 22050u * 5);  // each chunk is one short sentence, well under 5 s
-  EXPECT_GT(total, 22050u * 50);   // and together they say all of it (> 1 s each)
-  auto whole = engine->Synthesize(text, SynthesizeOptions{});
+  std::size_t total = 0;
+  ASSERT_NO_FATAL_FAILURE(ExpectLongTextInBoundedSentences(*engine, SynthesizeOptions{}, 22050, &total));
+  auto whole = engine->Synthesize(FiftySentences(), SynthesizeOptions{});
   ASSERT_TRUE(whole.ok());
   EXPECT_NEAR(static_cast<double>(whole->pcm.size()), static_cast<double>(total), total * 0.005);
 }
@@ -175,21 +132,10 @@ TEST(EspeakEngineTest, ConcurrentCallsWithDifferentVoicesMatchSequentialResults)
   auto us_alone = engine->Synthesize("Good morning. How are you today?", us);
   auto de_alone = engine->Synthesize("Guten Morgen. Wie geht es dir heute?", de);
   ASSERT_TRUE(us_alone.ok() && de_alone.ok());
-  std::vector<std::size_t> us_sizes, de_sizes;
-  std::thread a([&] {
-    for (int i = 0; i < 5; ++i) {
-      auto r = engine->Synthesize("Good morning. How are you today?", us);
-      us_sizes.push_back(r.ok() ? r->pcm.size() : 0);
-    }
-  });
-  std::thread b([&] {
-    for (int i = 0; i < 5; ++i) {
-      auto r = engine->Synthesize("Guten Morgen. Wie geht es dir heute?", de);
-      de_sizes.push_back(r.ok() ? r->pcm.size() : 0);
-    }
-  });
-  a.join();
-  b.join();
+  const auto sizes = SynthesizeConcurrently(*engine, "Good morning. How are you today?", us,
+                                            "Guten Morgen. Wie geht es dir heute?", de, 5);
+  const std::vector<std::size_t>& us_sizes = sizes.first;
+  const std::vector<std::size_t>& de_sizes = sizes.second;
   // Each thread keeps its own voice and speed: lengths match the sequential results
   // (within 5%: espeak-ng's length jitters a little after a voice change), while the two
   // voices' results differ by about 25%.
@@ -206,13 +152,7 @@ TEST(EspeakEngineTest, ConcurrentCallsWithDifferentVoicesMatchSequentialResults)
 
 TEST(EspeakEngineTest, OddTextIsSynthesizedWithoutErrors) {
   auto engine = LoadedEspeak();
-  for (const std::string& text : std::vector<std::string>{
-           "Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80.",
-           "\x01\x02\x7F\xFF\xFE", "...", "!!!", "$3.50 at 10:30pm, a@b.com",
-           std::string(1000, 'a')}) {
-    auto audio = engine->Synthesize(text, SynthesizeOptions{});
-    EXPECT_TRUE(audio.ok()) << audio.status().message();
-  }
+  ExpectOddTextSynthesizes(*engine);
 }
 
 }  // namespace
