@@ -7,7 +7,11 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <random>
 #include <regex>
 
@@ -146,6 +150,7 @@ struct HttpServer::Impl {
   prometheus::Family<prometheus::Histogram>& latency;
   std::vector<std::pair<std::string, std::regex>> routes;  // method, pattern: for 405
   std::atomic<bool> draining{false};
+  int listen_socket = -1;  // set while binding
 
   Impl(HttpOptions opts, prometheus::Registry& registry)
       : options(std::move(opts)),
@@ -200,6 +205,10 @@ HttpServer::HttpServer(HttpOptions options, prometheus::Registry& registry)
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   svr.set_payload_max_length(impl_->options.max_body);
   svr.set_tcp_nodelay(true);  // small responses (probes, SSE chunks) must not wait for Nagle
+  svr.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl_->listen_socket = sock;
+  });
   svr.set_read_timeout(impl_->options.read_timeout);
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -366,6 +375,12 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
     return Status(ErrorCode::kFailedPrecondition,
                   "cannot listen on " + host + ":" + std::to_string(port) +
                       " (address in use, or not an address of this machine)");
+  }
+  // httplib 0.11 listens with a backlog of 5 (compiled into Debian's library): a burst of
+  // clients connecting at once would see connections dropped. Listening again on the
+  // bound socket raises the backlog.
+  if (::listen(impl_->listen_socket, SOMAXCONN) != 0) {
+    spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
   }
   return bound;
 }

@@ -40,6 +40,14 @@ CpuGrant CpuBudget::Acquire(int wanted) {
   return CpuGrant(this, threads);
 }
 
+std::optional<CpuGrant> CpuBudget::AcquireFor(int wanted, std::chrono::steady_clock::duration timeout) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, timeout, [&] { return used_ < capacity_; })) return std::nullopt;
+  const int threads = std::clamp(wanted, 1, capacity_ - used_);
+  used_ += threads;
+  return CpuGrant(this, threads);
+}
+
 int CpuBudget::in_use() const {
   std::lock_guard lock(mu_);
   return used_;

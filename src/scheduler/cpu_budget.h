@@ -1,14 +1,17 @@
 // CPU cores as a budget (issue 3): concurrent CPU-bound engine calls share the
 // allocated cores (cgroup quota x cpu_fraction), so the pod never oversubscribes its
 // quota. A call asks for the threads it would like and gets a CpuGrant of at least
-// one and at most the free cores; it waits while none is free.
+// one and at most the free cores; it waits while none is free (AcquireFor: for a
+// bounded time, so that a request queued behind busy cores gets 503, not a long hang).
 //
 // Thread safety: thread-safe; one mutex, a leaf (never held while waiting on anything
 // else). CpuGrant is move-only and returns its cores when destroyed.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 namespace harvis {
 
@@ -40,6 +43,8 @@ class CpuBudget {
 
   // Blocks until at least one core is free, then grants min(wanted, free) (>= 1).
   CpuGrant Acquire(int wanted);
+  // As Acquire, but gives up after `timeout` (nullopt).
+  std::optional<CpuGrant> AcquireFor(int wanted, std::chrono::steady_clock::duration timeout);
   int capacity() const { return capacity_; }
   int in_use() const;
 

@@ -9,13 +9,23 @@ namespace harvis {
 namespace {
 
 // One engine call: a `parallel` slot of the model, then cores from the CPU budget (none
-// for an engine that computes elsewhere, such as Ollama).
+// for an engine that computes elsewhere, such as Ollama). Both waits together last at
+// most `timeout`; past it the call is refused with 503 + Retry-After, like a full queue.
 template <typename Fn>
-auto WithSlotAndCores(ModelEntry& m, CpuBudget& cpu, int wanted, Fn&& fn) {
-  CpuGrant slot = m.slots.Acquire(1);
+auto WithSlotAndCores(ModelEntry& m, Scheduler& scheduler, int wanted, Fn&& fn) -> decltype(fn(1)) {
+  const Duration timeout = scheduler.options().queue_timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto busy = [&](const char* what) {
+    return Status(ErrorCode::kResourceExhausted, "model '" + m.config.name + "': no " + what + " became free within " +
+                                                     FormatDuration(timeout) + "; try again later")
+        .WithRetryAfter(1);
+  };
+  std::optional<CpuGrant> slot = m.slots.AcquireFor(1, timeout);
+  if (!slot) return busy("parallel slot");
   if (!m.engine->UsesLocalCpu()) return fn(1);
-  CpuGrant cores = cpu.Acquire(wanted);
-  return fn(cores.threads());
+  std::optional<CpuGrant> cores = scheduler.cpu().AcquireFor(wanted, deadline - std::chrono::steady_clock::now());
+  if (!cores) return busy("CPU core");
+  return fn(cores->threads());
 }
 
 Status NoLease() { return Status(ErrorCode::kFailedPrecondition, "call on an empty lease"); }
@@ -67,7 +77,7 @@ int Lease::WantedThreads() const {
 Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,
                                      TranscribeOptions options) const {
   if (!valid()) return NoLease();
-  return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+  return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
     options.threads = threads;
     return model_->engine->Transcribe(pcm, options);
   });
@@ -75,7 +85,7 @@ Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,
 
 Result<SpeechAudio> Lease::Synthesize(std::string_view text, SynthesizeOptions options) const {
   if (!valid()) return NoLease();
-  return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+  return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
     options.threads = threads;
     return model_->engine->Synthesize(text, options);
   });
@@ -86,7 +96,7 @@ Result<ChatResult> Lease::Chat(const std::vector<ChatMessage>& messages, ChatOpt
                                const CancellationToken* cancel) const {
   if (!valid()) return NoLease();
   auto call = [&] {
-    return WithSlotAndCores(*model_, scheduler_->cpu(), WantedThreads(), [&](int threads) {
+    return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
       options.threads = threads;
       return model_->engine->Chat(messages, options, on_token, cancel);
     });

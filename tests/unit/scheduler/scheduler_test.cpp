@@ -511,6 +511,48 @@ TEST(SchedulerTest, EngineCallsGetThreadsFromTheCpuBudget) {
   EXPECT_EQ(h.scheduler->cpu().in_use(), 1);
 }
 
+TEST(SchedulerTest, CallsWaitingPastTheQueueTimeoutForCoresOrSlotsAre503) {
+  Harness h;
+  SchedulerOptions o;
+  o.cpu_cores = 1;
+  o.queue_timeout = std::chrono::milliseconds(50);
+  ModelConfig stt = SimModel("stt", kGiB, ModelKind::kStt);
+  ModelConfig tts = SimModel("tts", kGiB, ModelKind::kTts);
+  ASSERT_TRUE(h.Build({stt, tts}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o).ok());
+  auto a = h.scheduler->Acquire("stt");
+  auto b = h.scheduler->Acquire("tts");
+  ASSERT_TRUE(a.ok() && b.ok());
+  {
+    auto core = h.scheduler->cpu().Acquire(1);  // the only core is busy
+    auto r = b->Synthesize("hello");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kResourceExhausted);
+    EXPECT_EQ(r.status().retry_after_seconds(), 1);
+    EXPECT_NE(r.status().message().find("CPU core"), std::string::npos) << r.status().message();
+  }
+  EXPECT_TRUE(b->Synthesize("hello").ok());  // the core is free again
+}
+
+TEST(SchedulerTest, CallsWaitingPastTheQueueTimeoutForAParallelSlotAre503) {
+  Harness h;
+  SchedulerOptions o;
+  o.cpu_cores = 4;
+  o.queue_timeout = std::chrono::milliseconds(50);
+  ModelConfig stt = SimModel("stt", kGiB, ModelKind::kStt);
+  stt.options["infer_time"] = "1s";  // parallel 1: one call holds the only slot
+  ASSERT_TRUE(h.Build({stt}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o).ok());
+  auto first = h.scheduler->Acquire("stt");
+  auto second = h.scheduler->Acquire("stt");
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::thread busy([&] { EXPECT_TRUE(first->Transcribe(std::vector<float>(16)).ok()); });
+  while (h.scheduler->cpu().in_use() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto r = second->Transcribe(std::vector<float>(16));
+  busy.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("parallel slot"), std::string::npos) << r.status().message();
+}
+
 TEST(SchedulerTest, OptionsAndDevicesFromConfig) {
   Config c;
   c.scheduler.policy = "lru";
