@@ -19,7 +19,9 @@ void Scheduler::UnloadEngine(ModelEntry& m, const std::string& reason, Lock& lk)
   const std::string id = DeviceId(d);
   const std::uint64_t bytes = m.reserved;
   lk.unlock();
-  const auto before = probe_ ? probe_->UsedBytes(id) : std::nullopt;
+  // Verified on GPUs only: memory freed in host RAM goes back to the allocator, which
+  // need not return it to the OS, so RSS cannot tell a leak from a cached free list.
+  const auto before = probe_ && d != host_ ? probe_->UsedBytes(id) : std::nullopt;
   // Keep the weights warm in host RAM (pointless for a model that lives there).
   if (d != host_ && ram_tier_.capacity() > 0 && m.engine->CanLoadFromMemory()) {
     if (auto blob = m.engine->ExportWeights()) ram_tier_.Put(m.config.name, std::move(*blob));
