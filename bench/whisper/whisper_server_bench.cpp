@@ -14,7 +14,6 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/bench_process.h"
 #include "engines/stt/whisper/whisper_engine.h"
 #include "whisper_model_generator.h"
 
@@ -141,42 +141,41 @@ int FreePort() {
   return port;
 }
 
-Figures BenchServer(const std::string& model_path, const std::string& wav, const Args& a) {
-  const int port = FreePort();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string threads = std::to_string(a.threads), port_s = std::to_string(port);
-    if (freopen("/dev/null", "w", stderr) == nullptr || freopen("/dev/null", "w", stdout) == nullptr) {
-      _exit(126);
-    }
-    execl(WHISPER_SERVER_BIN, "whisper-server", "-m", model_path.c_str(), "-t", threads.c_str(),
-          "-bo", "1", "-l", "en", "--host", "127.0.0.1", "--port", port_s.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(2, 0);
+// Starts a server (`args`) on `port`, waits until GET `ready_path` answers 200, measures
+// multipart POSTs of `items` to `post_path`, then stops it.
+Figures ServeAndMeasure(harvis::bench::ChildProcess::Options process, int port, const std::string& ready_path,
+                        const std::string& post_path, const httplib::MultipartFormDataItems& items, const Args& a) {
+  const std::string name = process.args.at(0);
+  harvis::bench::ChildProcess child(std::move(process));
+  httplib::Client probe("127.0.0.1", port);
+  probe.set_read_timeout(2, 0);
   bool up = false;
-  for (int i = 0; i < 300 && !up; ++i) {  // up to 30 s for the model load
-    up = static_cast<bool>(client.Get("/"));
+  for (int i = 0; i < 300 && !up && child.Alive(); ++i) {  // up to 30 s for the model load
+    auto res = probe.Get(ready_path);
+    up = res && res->status == 200;
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  Figures f;
-  if (up) {
-    f = Measure(a.requests, [&] {
-      httplib::Client c("127.0.0.1", port);
-      c.set_read_timeout(600, 0);
-      httplib::MultipartFormDataItems items = {{"file", wav, "audio.wav", "audio/wav"},
-                                               {"response_format", "json", "", ""}};
-      auto res = c.Post("/inference", items);
-      return res && res->status == 200;
-    });
-  } else {
-    std::fprintf(stderr, "whisper-server did not start\n");
+  if (!up) {
+    std::fprintf(stderr, "%s did not start\n", name.c_str());
+    return {};
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  Figures f = Measure(a.requests, [&] {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(600, 0);
+    auto res = c.Post(post_path, items);
+    return res && res->status == 200;
+  });
+  child.Stop(SIGTERM, std::chrono::seconds(10));
   return f;
+}
+
+Figures BenchServer(const std::string& model_path, const std::string& wav, const Args& a) {
+  const int port = FreePort();
+  harvis::bench::ChildProcess::Options process;
+  process.args = {WHISPER_SERVER_BIN, "-m", model_path, "-t", std::to_string(a.threads), "-bo", "1", "-l", "en",
+                  "--host", "127.0.0.1", "--port", std::to_string(port)};
+  return ServeAndMeasure(process, port, "/", "/inference",
+                         {{"file", wav, "audio.wav", "audio/wav"}, {"response_format", "json", "", ""}}, a);
 }
 
 // `harvis serve` with the same model, over HTTP (/v1/audio/transcriptions): the
@@ -189,42 +188,16 @@ Figures BenchHarvisServer(const std::string& model_path, const std::string& wav,
     std::ofstream out(config);
     // All cores, as whisper-server gets: the default 80% CPU budget would let only one
     // call run at a time on a 2-core machine (floor(2 x 0.8) = 1 core).
-    out << "budgets: { cpu_fraction: 1.0 }\nmodels:\n  - { name: bench, kind: stt, engine: whisper, device: cpu, parallel: 4, path: " << model_path
+    out << "budgets: { cpu_fraction: 1.0 }\nstate_dir: " << (dir / "state").string()
+        << "\nmodels:\n  - { name: bench, kind: stt, engine: whisper, device: cpu, parallel: 4, path: " << model_path
         << ", options: { threads: " << a.threads << " } }\n";
   }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (freopen("/dev/null", "w", stderr) == nullptr || freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
-    setenv("HARVIS_STATE_DIR", (dir / "state").c_str(), 1);
-    const std::string port_s = std::to_string(port);
-    execl(HARVIS_BIN, "harvis", "serve", "--config", config.c_str(), "--host", "127.0.0.1", "--port", port_s.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  httplib::Client probe("127.0.0.1", port);
-  bool up = false;
-  for (int i = 0; i < 300 && !up; ++i) {
-    auto res = probe.Get("/readyz");
-    up = res && res->status == 200;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  Figures f;
-  if (up) {
-    f = Measure(a.requests, [&] {
-      httplib::Client c("127.0.0.1", port);
-      c.set_read_timeout(600, 0);
-      httplib::MultipartFormDataItems items = {{"file", wav, "audio.wav", "audio/wav"},
-                                               {"model", "bench", "", ""},
-                                               {"language", "en", "", ""}};
-      auto res = c.Post("/v1/audio/transcriptions", items);
-      return res && res->status == 200;
-    });
-  } else {
-    std::fprintf(stderr, "harvis serve did not start\n");
-  }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
-  return f;
+  harvis::bench::ChildProcess::Options process;
+  process.args = {HARVIS_BIN, "serve", "--config", config, "--host", "127.0.0.1", "--port", std::to_string(port)};
+  process.unset_env = harvis::bench::kHarvisEnvironment;
+  return ServeAndMeasure(process, port, "/readyz", "/v1/audio/transcriptions",
+                         {{"file", wav, "audio.wav", "audio/wav"}, {"model", "bench", "", ""}, {"language", "en", "", ""}},
+                         a);
 }
 
 bool ParseArgs(int argc, char** argv, Args& a) {
