@@ -4,11 +4,11 @@
 //
 // Both sides get the same generated random-weight model, the same audio (S seconds of a
 // synthetic voice-like signal), T threads per request, greedy decoding with one decoder
-// (whisper-server: -bo 1) and temperature fallback on. Measured: median latency with one
-// client (N sequential requests after a warm-up) and throughput with four concurrent
-// clients (4 x N requests). Harvis is called in process (parallel: 4, one state per
-// client); whisper-server over HTTP on loopback with a WAV upload, which adds its HTTP and
-// WAV-decoding cost (well under a millisecond here) to each request.
+// (whisper-server: -bo 1) and temperature fallback on. Three systems: Harvis's engine in
+// process (parallel: 4, one state per client), `harvis serve` over HTTP and whisper-server
+// over HTTP (both WAV uploads on loopback). All three run at once and are measured
+// interleaved (see MeasureInterleaved): median latency of N single requests, and
+// throughput of N bursts of four concurrent clients.
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -81,48 +81,53 @@ std::string Wav(const std::vector<float>& pcm) {
   return out;
 }
 
-// Runs `request` once to warm up, `n` times sequentially, then 4 x n times from 4 threads.
-Figures Measure(int n, const std::function<bool()>& request) {
-  if (!request()) return {};
-  std::vector<double> ms;
-  for (int i = 0; i < n; ++i) {
-    const auto t0 = Clock::now();
-    if (!request()) return {};
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  Figures f;
-  f.latency_ms = ms[ms.size() / 2];
-  std::atomic<bool> ok{true};
-  const auto t0 = Clock::now();
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&] {
-      for (int i = 0; i < n; ++i) ok = request() && ok;
-    });
-  }
-  for (auto& t : clients) t.join();
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  f.throughput_rps = ok ? 4.0 * n / s : 0;
-  return f;
-}
+// One system under test: a function that sends it one request (true on success).
+struct System {
+  std::string name;
+  std::function<bool()> request;
+};
 
-Figures BenchHarvis(const std::string& model_path, const std::vector<float>& pcm, const Args& a) {
-  harvis::ModelConfig model;
-  model.name = "bench";
-  model.engine = "whisper";
-  model.path = model_path;
-  model.parallel = 4;
-  harvis::WhisperEngine engine(model, {});
-  harvis::LoadRequest load;
-  load.path = model_path;
-  if (auto st = engine.Load(load); !st.ok()) {
-    std::fprintf(stderr, "harvis load failed: %s\n", st.message().c_str());
-    return {};
+double MsSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// Measures every system interleaved, so that the drifting load of a shared machine hits
+// them alike: after one warm-up request each, `n` rounds of one timed request per system
+// (the order rotating), then `n` rounds of a burst per system of 4 concurrent clients x 2
+// requests. Latency: the median of the single requests; throughput: all burst requests
+// over all burst time. A system that fails a request gets zeros.
+std::vector<Figures> MeasureInterleaved(const std::vector<System>& systems, int n) {
+  const size_t k = systems.size();
+  std::vector<bool> ok(k, true);
+  for (size_t i = 0; i < k; ++i) ok[i] = systems[i].request();
+  std::vector<std::vector<double>> ms(k);
+  for (int r = 0; r < n; ++r) {
+    for (size_t j = 0; j < k; ++j) {
+      const size_t i = (r + j) % k;
+      const auto t0 = Clock::now();
+      ok[i] = ok[i] && systems[i].request();
+      ms[i].push_back(MsSince(t0));
+    }
   }
-  harvis::TranscribeOptions options;
-  options.threads = a.threads;
-  return Measure(a.requests, [&] { return engine.Transcribe(pcm, options).ok(); });
+  std::vector<double> burst_ms(k, 0);
+  for (int r = 0; r < n; ++r) {
+    for (size_t j = 0; j < k; ++j) {
+      const size_t i = (r + j) % k;
+      std::atomic<bool> all{true};
+      const auto t0 = Clock::now();
+      std::vector<std::thread> clients;
+      for (int c = 0; c < 4; ++c) clients.emplace_back([&] { all = systems[i].request() && systems[i].request() && all; });
+      for (auto& t : clients) t.join();
+      burst_ms[i] += MsSince(t0);
+      ok[i] = ok[i] && all;
+    }
+  }
+  std::vector<Figures> out(k);
+  for (size_t i = 0; i < k; ++i) {
+    if (!ok[i]) continue;
+    std::sort(ms[i].begin(), ms[i].end());
+    out[i].latency_ms = ms[i][ms[i].size() / 2];
+    out[i].throughput_rps = 8.0 * n / (burst_ms[i] / 1000.0);
+  }
+  return out;
 }
 
 // A loopback port that was free a moment ago (bind to port 0, read it, close).
@@ -141,47 +146,42 @@ int FreePort() {
   return port;
 }
 
-// Starts a server (`args`) on `port`, waits until GET `ready_path` answers 200, measures
-// multipart POSTs of `items` to `post_path`, then stops it.
-Figures ServeAndMeasure(harvis::bench::ChildProcess::Options process, int port, const std::string& ready_path,
-                        const std::string& post_path, const httplib::MultipartFormDataItems& items, const Args& a) {
+// A server child process on `port`, up once GET `ready_path` answers 200.
+std::unique_ptr<harvis::bench::ChildProcess> StartServer(harvis::bench::ChildProcess::Options process, int port,
+                                                         const std::string& ready_path) {
   const std::string name = process.args.at(0);
-  harvis::bench::ChildProcess child(std::move(process));
+  auto child = std::make_unique<harvis::bench::ChildProcess>(std::move(process));
   httplib::Client probe("127.0.0.1", port);
   probe.set_read_timeout(2, 0);
-  bool up = false;
-  for (int i = 0; i < 300 && !up && child.Alive(); ++i) {  // up to 30 s for the model load
+  for (int i = 0; i < 300 && child->Alive(); ++i) {  // up to 30 s for the model load
     auto res = probe.Get(ready_path);
-    up = res && res->status == 200;
-    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (res && res->status == 200) return child;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (!up) {
-    std::fprintf(stderr, "%s did not start\n", name.c_str());
-    return {};
-  }
-  Figures f = Measure(a.requests, [&] {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(600, 0);
-    auto res = c.Post(post_path, items);
-    return res && res->status == 200;
-  });
-  child.Stop(SIGTERM, std::chrono::seconds(10));
-  return f;
+  std::fprintf(stderr, "%s did not start\n", name.c_str());
+  return nullptr;
 }
 
-Figures BenchServer(const std::string& model_path, const std::string& wav, const Args& a) {
-  const int port = FreePort();
+std::function<bool()> Upload(int port, const std::string& path, httplib::MultipartFormDataItems items) {
+  return [port, path, items = std::move(items)] {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(600, 0);
+    auto res = c.Post(path, items);
+    return res && res->status == 200;
+  };
+}
+
+std::unique_ptr<harvis::bench::ChildProcess> StartWhisperServer(const std::string& model_path, int port,
+                                                                const Args& a) {
   harvis::bench::ChildProcess::Options process;
   process.args = {WHISPER_SERVER_BIN, "-m", model_path, "-t", std::to_string(a.threads), "-bo", "1", "-l", "en",
                   "--host", "127.0.0.1", "--port", std::to_string(port)};
-  return ServeAndMeasure(process, port, "/", "/inference",
-                         {{"file", wav, "audio.wav", "audio/wav"}, {"response_format", "json", "", ""}}, a);
+  return StartServer(process, port, "/");
 }
 
 // `harvis serve` with the same model, over HTTP (/v1/audio/transcriptions): the
 // like-for-like comparison with whisper-server, scheduler and audio decoding included.
-Figures BenchHarvisServer(const std::string& model_path, const std::string& wav, const Args& a) {
-  const int port = FreePort();
+std::unique_ptr<harvis::bench::ChildProcess> StartHarvis(const std::string& model_path, int port, const Args& a) {
   const auto dir = std::filesystem::path(model_path).parent_path();
   const std::string config = (dir / "harvis.yaml").string();
   {
@@ -195,9 +195,7 @@ Figures BenchHarvisServer(const std::string& model_path, const std::string& wav,
   harvis::bench::ChildProcess::Options process;
   process.args = {HARVIS_BIN, "serve", "--config", config, "--host", "127.0.0.1", "--port", std::to_string(port)};
   process.unset_env = harvis::bench::kHarvisEnvironment;
-  return ServeAndMeasure(process, port, "/readyz", "/v1/audio/transcriptions",
-                         {{"file", wav, "audio.wav", "audio/wav"}, {"model", "bench", "", ""}, {"language", "en", "", ""}},
-                         a);
+  return StartServer(process, port, "/readyz");
 }
 
 bool ParseArgs(int argc, char** argv, Args& a) {
@@ -237,12 +235,39 @@ int main(int argc, char** argv) {
   const std::vector<float> pcm = Speech(a.seconds);
   const std::string wav = Wav(pcm);
 
-  std::fprintf(stderr, "benchmarking the harvis whisper engine...\n");
-  const Figures harvis = BenchHarvis(model_path, pcm, a);
-  std::fprintf(stderr, "benchmarking harvis serve...\n");
-  const Figures harvis_http = BenchHarvisServer(model_path, wav, a);
-  std::fprintf(stderr, "benchmarking whisper-server...\n");
-  const Figures server = BenchServer(model_path, wav, a);
+  // In process: the engine itself (parallel 4: one whisper state per client).
+  harvis::ModelConfig model;
+  model.name = "bench";
+  model.engine = "whisper";
+  model.path = model_path;
+  model.parallel = 4;
+  harvis::WhisperEngine engine(model, {});
+  harvis::LoadRequest load;
+  load.path = model_path;
+  if (auto st = engine.Load(load); !st.ok()) {
+    std::fprintf(stderr, "harvis load failed: %s\n", st.message().c_str());
+    return 1;
+  }
+  harvis::TranscribeOptions options;
+  options.threads = a.threads;
+  const int harvis_port = FreePort(), server_port = FreePort();
+  auto harvis_serve = StartHarvis(model_path, harvis_port, a);
+  auto whisper_server = StartWhisperServer(model_path, server_port, a);
+  if (!harvis_serve || !whisper_server) return 1;
+  const httplib::MultipartFormDataItems wav_part = {{"file", wav, "audio.wav", "audio/wav"}};
+  auto harvis_items = wav_part, server_items = wav_part;
+  harvis_items.push_back({"model", "bench", "", ""});
+  harvis_items.push_back({"language", "en", "", ""});
+  server_items.push_back({"response_format", "json", "", ""});
+  std::fprintf(stderr, "benchmarking (interleaved)...\n");
+  const auto figures = MeasureInterleaved(
+      {{"engine", [&] { return engine.Transcribe(pcm, options).ok(); }},
+       {"harvis serve", Upload(harvis_port, "/v1/audio/transcriptions", harvis_items)},
+       {"whisper-server", Upload(server_port, "/inference", server_items)}},
+      a.requests);
+  const Figures &harvis = figures[0], &harvis_http = figures[1], &server = figures[2];
+  harvis_serve.reset();
+  whisper_server.reset();
   std::filesystem::remove_all(dir);
 
   std::printf("model: generated, %d layers, state %d; audio %.1f s; %d threads/request; %d requests\n",
