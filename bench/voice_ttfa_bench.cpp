@@ -2,7 +2,11 @@
 // POST /api/mic-chat (whole answer first, then speech), on the real `harvis serve` with
 // its built-in models (pocketsphinx, espeak, flite) and the Ollama stand-in as the LLM.
 //
-//   voice_ttfa_bench [ROUNDS]      # default 5
+//   voice_ttfa_bench [ROUNDS] [--stt-ms MS]      # default 5 rounds, pocketsphinx
+//
+// --stt-ms MS replaces pocketsphinx by a simulated STT model that takes MS ms per
+// request (the speed of Whisper on a GPU, which this machine does not have); its
+// transcript is "simulated transcript of N samples".
 //
 // The question is spoken by harvis itself (flite, 16 kHz). After one warm-up turn per
 // route (models loaded), ROUNDS rounds run both routes one after the other, alternating
@@ -148,7 +152,22 @@ struct Route {
   std::map<std::string, std::vector<double>> server;  // server-side timings by name
 };
 
-int Run(int rounds, const std::filesystem::path& dir) {
+// The configuration: the built-in models, or with `stt_ms` > 0 a simulated STT model.
+std::string Config(int standin_port, const std::filesystem::path& dir, int stt_ms) {
+  std::string yaml = "server: {host: 127.0.0.1, port: 0}\n"
+                     "ollama: {url: \"http://127.0.0.1:" + std::to_string(standin_port) + "\"}\n"
+                     "state_dir: " + (dir / "state").string() + "\nmodels_dir: " + (dir / "models").string() + "\n";
+  if (stt_ms > 0) {
+    yaml += "defaults: {stt: fast-stt}\nmodels:\n"
+            "  - {name: fast-stt, kind: stt, engine: simulated, options: {infer_time: " + std::to_string(stt_ms) + "ms}}\n"
+            "  - {name: espeak, kind: tts, engine: espeak}\n"
+            "  - {name: flite, kind: tts, engine: flite}\n"
+            "  - {name: \"llama3.2:3b\", kind: llm, engine: ollama}\n";
+  }
+  return yaml;
+}
+
+int Run(int rounds, int stt_ms, const std::filesystem::path& dir) {
   hb::ChildProcess::Options standin_options;
   standin_options.args = {STANDIN_BIN, "--port", "0", "--models", "llama3.2:3b=2GiB",
                                      "--tokens-per-second", "30"};
@@ -160,10 +179,7 @@ int Run(int rounds, const std::filesystem::path& dir) {
     return 1;
   }
   const auto config = dir / "harvis.yaml";
-  std::ofstream(config) << "server: {host: 127.0.0.1, port: 0}\n"
-                        << "ollama: {url: \"http://127.0.0.1:" << standin_port << "\"}\n"
-                        << "state_dir: " << (dir / "state").string() << "\n"
-                        << "models_dir: " << (dir / "models").string() << "\n";
+  std::ofstream(config) << Config(standin_port, dir, stt_ms);
   hb::ChildProcess::Options harvis_options;
   harvis_options.args = {HARVIS_BIN, "serve", "--config", config.string()};
   harvis_options.unset_env = hb::kHarvisEnvironment;
@@ -201,9 +217,10 @@ int Run(int rounds, const std::filesystem::path& dir) {
                  routes[1].ttfa.back());
   }
 
-  std::printf("voice_ttfa_bench: %d rounds, LLM = Ollama stand-in at 30 tokens/s, STT pocketsphinx, TTS espeak; "
+  const std::string stt = stt_ms > 0 ? "simulated " + std::to_string(stt_ms) + " ms" : "pocketsphinx";
+  std::printf("voice_ttfa_bench: %d rounds, LLM = Ollama stand-in at 30 tokens/s, STT %s, TTS espeak; "
               "load average %s\n\n",
-              rounds, hb::LoadAverage().c_str());
+              rounds, stt.c_str(), hb::LoadAverage().c_str());
   std::printf("| %-38s | %13s | %14s | %14s |\n", "route", "TTFA p50 (ms)", "TTFA mean (ms)", "total p50 (ms)");
   std::printf("|%s|%s|%s|%s|\n", std::string(40, '-').c_str(), std::string(15, '-').c_str(),
               std::string(16, '-').c_str(), std::string(16, '-').c_str());
@@ -227,13 +244,22 @@ int Run(int rounds, const std::filesystem::path& dir) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  int rounds = 5;
-  if (argc > 2 || (argc == 2 && (rounds = std::atoi(argv[1])) <= 0)) {
-    std::fprintf(stderr, "usage: %s [ROUNDS]   (default 5)\n", argv[0]);
+  int rounds = 5, stt_ms = 0;
+  bool ok = true;
+  for (int i = 1; i < argc && ok; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--stt-ms" && i + 1 < argc) {
+      ok = (stt_ms = std::atoi(argv[++i])) > 0;
+    } else {
+      ok = (rounds = std::atoi(argv[i])) > 0;
+    }
+  }
+  if (!ok) {
+    std::fprintf(stderr, "usage: %s [ROUNDS] [--stt-ms MS]   (default 5 rounds, pocketsphinx)\n", argv[0]);
     return 2;
   }
   const auto dir = hb::MakeTempDir("harvis-ttfa");
-  const int rc = Run(rounds, dir);
+  const int rc = Run(rounds, stt_ms, dir);
   if (rc == 0) {
     std::filesystem::remove_all(dir);
   } else {
