@@ -24,7 +24,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcpp-httplib-dev libssl-dev prometheus-cpp-dev nlohmann-json3-dev libspdlog-dev
   libyaml-cpp-dev libcli11-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libespeak-ng-dev espeak-ng-data flite1-dev libpocketsphinx-dev
+  libbenchmark-dev libespeak-ng-dev espeak-ng-data espeak-ng flite1-dev libpocketsphinx-dev
   pocketsphinx-en-us libsoxr-dev libavformat-dev libavcodec-dev libswresample-dev
   libavutil-dev prometheus wrk hyperfine clang-14 libclang-rt-14-dev valgrind
 )
