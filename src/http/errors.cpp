@@ -1,5 +1,7 @@
 #include "http/errors.h"
 
+#include "http/json_response.h"
+
 #include <nlohmann/json.hpp>
 
 namespace harvis::http {
@@ -49,7 +51,7 @@ HttpResponse ErrorResponse(int http_status, const std::string& message, const st
       {"error", {{"message", message}, {"type", TypeForHttpStatus(http_status)}, {"code", code}}}};
   HttpResponse res;
   res.status = http_status;
-  res.body = body.dump();
+  res.body = DumpJson(body);
   return res;
 }
 

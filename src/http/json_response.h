@@ -12,10 +12,17 @@
 
 namespace harvis::http {
 
+// Serializes a response body. Strings from engines (transcripts, LLM tokens) may hold
+// invalid UTF-8, e.g. a character split between two tokens: it is replaced (U+FFFD)
+// rather than thrown on.
+inline std::string DumpJson(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 inline HttpResponse JsonResponse(const nlohmann::json& body, int status = 200) {
   HttpResponse res;
   res.status = status;
-  res.body = body.dump();
+  res.body = DumpJson(body);
   return res;
 }
 

@@ -125,7 +125,13 @@ void WriteResponse(const HttpResponse& in, httplib::Response& out) {
     auto stream = in.stream;
     out.set_chunked_content_provider(in.content_type, [stream](size_t, httplib::DataSink& sink) {
       ChunkSink chunk_sink(sink);
-      stream(chunk_sink);
+      // httplib calls this outside its exception handler: an exception escaping here
+      // would end the process. The status is already sent, so end the stream instead.
+      try {
+        stream(chunk_sink);
+      } catch (const std::exception& e) {
+        spdlog::error("stream ended by an exception: {}", e.what());
+      }
       sink.done();
       return true;
     });

@@ -4,12 +4,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "http/json_response.h"
 #include "http/server.h"
 
 namespace harvis::http {
 
 // "data: {json}\n\n" (an unnamed event, as /v1/chat/completions and /api/chat send).
-inline std::string SseData(const nlohmann::json& data) { return "data: " + data.dump() + "\n\n"; }
+inline std::string SseData(const nlohmann::json& data) { return "data: " + DumpJson(data) + "\n\n"; }
 
 // "event: NAME\ndata: {json}\n\n" (a named event, as /api/voice sends).
 inline std::string SseEvent(const std::string& name, const nlohmann::json& data) {
