@@ -10,8 +10,10 @@
 // e.g. --only "/api/voice" (to find which route an RSS growth or an error comes from).
 //
 // Every response must be 2xx or a deliberate 503 with Retry-After (the scheduler's queue
-// holds 64: backpressure is allowed). Anything else (another status, a 2xx stream that
-// ends in an error event or without its final event, a connection error or timeout,
+// holds 64, and engine calls wait at most queue_timeout for a slot or core: backpressure
+// is allowed; inside a stream that already started it is an error event with code
+// resource_exhausted, counted with the 503s). Anything else (another status, a 2xx
+// stream that ends in another error event or without its final event, a connection error or timeout,
 // harvis exiting) is an error; the first few are printed with route, status, request id
 // and body. After a 503 the client waits 100 ms (not the whole Retry-After) and goes on.
 // The clients start together and run without a pause through the warm-up (not counted)
@@ -94,6 +96,16 @@ Outcome Fail(Outcome o, const std::string& why, const std::string& body) {
   o.kind = Outcome::kError;
   o.detail = why + ": " + Excerpt(body);
   return o;
+}
+
+// A stream that ended in an error event: backpressure (the in-stream form of a 503,
+// sent when a stage waited past queue_timeout after the stream started) or an error.
+Outcome StreamError(Outcome o, const std::string& why, const std::string& data) {
+  if (data.find("\"resource_exhausted\"") != std::string::npos) {
+    o.kind = Outcome::kSaturated;
+    return o;
+  }
+  return Fail(o, why, data);
 }
 
 struct Shared {
@@ -194,7 +206,8 @@ Outcome HarvisChat(const Shared& s, bool text_only) {
   std::string body;
   Outcome o = PostJson(s, "/api/chat", request, &body);
   if (o.kind != Outcome::kOk) return o;
-  bool complete = false, audio = false, error = false;
+  bool complete = false, audio = false;
+  std::string error;
   ForEachEvent(body, [&](const std::string&, const std::string& data) {
     const json j = json::parse(data, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return;
@@ -203,9 +216,10 @@ Outcome HarvisChat(const Shared& s, bool text_only) {
       complete = true;
       audio = j.contains("audio_path");
     }
-    if (status == "error") error = true;
+    if (status == "error") error = data;
   });
-  if (error || !complete) return Fail(o, error ? "error frame" : "no complete frame", body);
+  if (!error.empty()) return StreamError(o, "error frame", error);
+  if (!complete) return Fail(o, "no complete frame", body);
   if (!text_only && !audio) return Fail(o, "complete without audio_path", body);
   return o;
 }
@@ -227,7 +241,7 @@ Outcome Voice(const Shared& s, const std::string& stt, const std::string& llm, c
     if (event == "audio") audio = true;
     if (event == "error") error = data;
   });
-  if (!error.empty()) return Fail(o, "error event", error);
+  if (!error.empty()) return StreamError(o, "error event", error);
   if (!done || !audio) return Fail(o, done ? "no audio event" : "no done event", body);
   return o;
 }

@@ -96,6 +96,7 @@ void ParseAudioStore(const YamlReader& r, const YAML::Node& n, AudioStoreConfig&
   if (n["max_bytes"]) a.max_bytes = r.Size(n["max_bytes"], "audio_store.max_bytes");
   if (n["ttl"]) a.ttl = r.Duration(n["ttl"], "audio_store.ttl");
   if (a.max_bytes == 0) r.Fail(n["max_bytes"], "audio_store.max_bytes", "must be greater than 0");
+  if (a.ttl < std::chrono::seconds(1)) r.Fail(n["ttl"], "audio_store.ttl", "must be at least 1s");
 }
 
 void ParseDevices(const YamlReader& r, const YAML::Node& n, Config& c) {

@@ -169,7 +169,7 @@ HttpResponse SynthesizeSpeech(const ApiContext& ctx, const HttpRequest& req) {
   options.voice = VoiceFor(ctx, *model, r->voice);
   options.speed = r->speed;
   auto speech = pipeline::SpeakText(*lease, r->text, options);
-  if (!speech.ok()) return ErrorResponse(speech.status(), "invalid_request");
+  if (!speech.ok()) return ErrorResponse(speech.status());
   if (!*speech) return ErrorResponse(400, "'text' has nothing speakable in it", "invalid_request");
   auto path = StoreSpeech(ctx, **speech);
   if (!path.ok()) return ErrorResponse(path.status());

@@ -89,8 +89,8 @@ Result<ChatTurnResult> ChatTurn::Run(const ChatTurnCallbacks& callbacks) {
   return result;
 }
 
-Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view text,
-                                             const SynthesizeOptions& options) {
+Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view text, const SynthesizeOptions& options,
+                                             std::uint64_t max_bytes) {
   SentenceSplitter splitter;
   std::vector<std::string> sentences = splitter.Push(text);
   for (auto& s : splitter.Finish()) sentences.push_back(std::move(s));
@@ -102,6 +102,10 @@ Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view 
       out = std::move(audio).value();
     } else {
       out->pcm.insert(out->pcm.end(), audio->pcm.begin(), audio->pcm.end());
+    }
+    if (out->pcm.size() * sizeof(std::int16_t) > max_bytes) {
+      return Status(ErrorCode::kPayloadTooLarge, "the speech for this text passes " + FormatBytes(max_bytes) +
+                                                     "; send shorter text or a higher speed");
     }
   }
   return out;

@@ -72,8 +72,11 @@ class ChatTurn {
   ChatTurnRequest request_;
 };
 
-// Speaks `text` sentence by sentence (bounded memory per call) into one audio clip;
-// nullopt when nothing in it is speakable (e.g. only code).
-Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view text, const SynthesizeOptions& options);
+// Speaks `text` sentence by sentence into one audio clip; nullopt when nothing in it is
+// speakable (e.g. only code). kPayloadTooLarge once the clip would pass `max_bytes` of
+// 16-bit PCM (long text spoken slowly makes hundreds of MB).
+inline constexpr std::uint64_t kMaxSpeechBytes = 64ull << 20;
+Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view text, const SynthesizeOptions& options,
+                                             std::uint64_t max_bytes = kMaxSpeechBytes);
 
 }  // namespace harvis::pipeline

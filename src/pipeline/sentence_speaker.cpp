@@ -38,7 +38,13 @@ void SentenceSpeaker::Run() {
       sentence = std::move(queue_.front());
       queue_.pop_front();
     }
-    if (Status st = Speak(index, sentence); !st.ok()) {
+    Status st;
+    try {
+      st = Speak(index, sentence);
+    } catch (const std::exception& e) {  // this thread must never end the process
+      st = Status(ErrorCode::kInternal, std::string("speech synthesis failed: ") + e.what());
+    }
+    if (!st.ok()) {
       error_ = st;
       cancel_.Cancel();
       return;

@@ -95,15 +95,17 @@ Result<ChatResult> Lease::Chat(const std::vector<ChatMessage>& messages, ChatOpt
                                const TokenCallback& on_token,
                                const CancellationToken* cancel) const {
   if (!valid()) return NoLease();
+  bool engine_ran = false;  // false: refused while waiting for a slot or cores
   auto call = [&] {
     return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
+      engine_ran = true;
       options.threads = threads;
       return model_->engine->Chat(messages, options, on_token, cancel);
     });
   };
   Result<ChatResult> result = call();
   // A tenant (Ollama) out of memory: free our own idle models on its device, retry once.
-  if (!result.ok() && result.status().code() == ErrorCode::kResourceExhausted &&
+  if (!result.ok() && engine_ran && result.status().code() == ErrorCode::kResourceExhausted &&
       !model_->tenant_name.empty() && scheduler_->FreeRoomForTenant(*model_) > 0) {
     result = call();
   }

@@ -27,7 +27,8 @@ class Turn {
   ~Turn() { End(); }
 
   // Leases the model of stage `i` (once; it is held until End()) and prewarms the
-  // next stage's model. An empty stage name yields kInvalidArgument.
+  // next stage's model; a stage already leased is returned at once. An empty stage
+  // name yields kInvalidArgument.
   Result<const Lease*> Stage(size_t i);
   const std::vector<std::string>& pipeline() const { return pipeline_; }
   // Joins the prewarm and releases every lease. Idempotent.

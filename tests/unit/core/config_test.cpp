@@ -145,6 +145,7 @@ TEST(Config, AudioStoreSizeAndTtl) {
   EXPECT_EQ(Parse("")->audio_store.max_bytes, 256ull << 20);
   ExpectError("audio_store:\n  max_bytes: 0\n", "2", "audio_store.max_bytes");
   ExpectError("audio_store:\n  ttl: later\n", "2", "audio_store.ttl");
+  ExpectError("audio_store:\n  ttl: 500ms\n", "2", "audio_store.ttl");
   ExpectError("audio_store:\n  path: /tmp\n", "2", "audio_store");
 }
 

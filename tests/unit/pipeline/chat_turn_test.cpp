@@ -116,6 +116,9 @@ TEST(SpeakText, NothingSpeakableGivesNoAudio) {
   auto one = SpeakText(*lease, "One.", {});
   ASSERT_TRUE(one.ok());
   EXPECT_GT((*two)->pcm.size(), (*one)->pcm.size());  // the sentences are joined
+  auto too_long = SpeakText(*lease, "One. Two.", {}, /*max_bytes=*/(*one)->pcm.size() * 2);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().code(), ErrorCode::kPayloadTooLarge);
 }
 
 }  // namespace
