@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/json_body.h"
+#include "http/voices.h"
 #include "scheduler/scheduler.h"
 
 namespace harvis::http {
@@ -124,6 +125,28 @@ Result<std::string> ResolveTtsModel(const ApiContext& ctx, const std::string& re
     if (m.kind == ModelKind::kTts && m.engine == name) return m.name;
   }
   return Status(ErrorCode::kNotFound, "no TTS model or engine named '" + name + "'");
+}
+
+Status ResolveTurnModels(const ApiContext& ctx, RequestedModels& m, bool with_stt, bool with_tts) {
+  if (m.llm.empty()) m.llm = ctx.config->defaults.llm;
+  if (Status s = CheckModelKind(*ctx.scheduler, m.llm, ModelKind::kLlm); !s.ok()) return s;
+  if (with_stt) {
+    if (m.stt.empty()) m.stt = ctx.config->defaults.stt;
+    if (Status s = CheckModelKind(*ctx.scheduler, m.stt, ModelKind::kStt); !s.ok()) return s;
+  }
+  if (!with_tts) {
+    m.tts.clear();
+    return Status::Ok();
+  }
+  auto tts = ResolveTtsModel(ctx, m.tts);
+  if (!tts.ok()) return tts.status();
+  m.tts = *tts;
+  return Status::Ok();
+}
+
+std::string ResolveTurnVoice(const ApiContext& ctx, const std::string& tts_model, const std::string& voice) {
+  auto model = ctx.scheduler->GetModel(tts_model);
+  return model.ok() ? ResolveVoice(model->engine, voice) : voice;
 }
 
 }  // namespace harvis::http

@@ -60,4 +60,12 @@ Result<SynthesizeSpeechRequest> ParseSynthesizeSpeech(const std::string& body);
 // that engine. 404 when nothing matches.
 Result<std::string> ResolveTtsModel(const ApiContext& context, const std::string& requested);
 
+// Checks the models of a turn and fills in the defaults: the LLM always, the STT one
+// `with_stt`, the TTS one `with_tts` (else cleared). Errors as CheckModelKind and
+// ResolveTtsModel give them.
+Status ResolveTurnModels(const ApiContext& context, RequestedModels& models, bool with_stt, bool with_tts);
+
+// The engine voice for `voice` on `tts_model` (OpenAI names mapped, see ResolveVoice).
+std::string ResolveTurnVoice(const ApiContext& context, const std::string& tts_model, const std::string& voice);
+
 }  // namespace harvis::http

@@ -35,31 +35,8 @@ Result<std::string> StoreSpeech(const ApiContext& ctx, const SpeechAudio& speech
 
 double Seconds(const SpeechAudio& s) { return s.sample_rate > 0 ? double(s.pcm.size()) / s.sample_rate : 0; }
 
-// Checks the models of a turn and fills in the defaults; the TTS one only when speaking.
-Status ResolveTurnModels(const ApiContext& ctx, RequestedModels& m, bool with_stt, bool with_tts) {
-  if (m.llm.empty()) m.llm = ctx.config->defaults.llm;
-  if (Status s = CheckModelKind(*ctx.scheduler, m.llm, ModelKind::kLlm); !s.ok()) return s;
-  if (with_stt) {
-    if (m.stt.empty()) m.stt = ctx.config->defaults.stt;
-    if (Status s = CheckModelKind(*ctx.scheduler, m.stt, ModelKind::kStt); !s.ok()) return s;
-  }
-  if (!with_tts) {
-    m.tts.clear();
-    return Status::Ok();
-  }
-  auto tts = ResolveTtsModel(ctx, m.tts);
-  if (!tts.ok()) return tts.status();
-  m.tts = *tts;
-  return Status::Ok();
-}
-
 HttpResponse TurnError(const Status& s) {
   return s.code() == ErrorCode::kNotFound || s.code() == ErrorCode::kInvalidArgument ? ModelError(s) : ErrorResponse(s);
-}
-
-std::string VoiceFor(const ApiContext& ctx, const std::string& tts_model, const std::string& voice) {
-  auto model = ctx.scheduler->GetModel(tts_model);
-  return model.ok() ? ResolveVoice(model->engine, voice) : voice;
 }
 
 // POST /api/chat: SSE status frames, then `complete` (errors mid-stream: `error` frame).
@@ -72,7 +49,7 @@ HttpResponse Chat(const ApiContext& ctx, const HttpRequest& req) {
   turn_req.history = r->history;
   turn_req.llm_model = r->models.llm;
   turn_req.tts_model = r->models.tts;
-  turn_req.voice = VoiceFor(ctx, r->models.tts, r->voice);
+  turn_req.voice = ResolveTurnVoice(ctx, r->models.tts, r->voice);
   turn_req.text_only = r->text_only;
   turn_req.low_vram = r->low_vram;
   auto started = pipeline::ChatTurn::Start(*ctx.scheduler, std::move(turn_req));
@@ -119,7 +96,7 @@ HttpResponse MicChat(const ApiContext& ctx, const HttpRequest& req) {
   turn_req.stt_model = r->models.stt;
   turn_req.llm_model = r->models.llm;
   turn_req.tts_model = r->models.tts;
-  turn_req.voice = VoiceFor(ctx, r->models.tts, r->voice);
+  turn_req.voice = ResolveTurnVoice(ctx, r->models.tts, r->voice);
   turn_req.language = r->language;
   turn_req.text_only = r->text_only;
   turn_req.low_vram = r->low_vram;
@@ -166,7 +143,7 @@ HttpResponse SynthesizeSpeech(const ApiContext& ctx, const HttpRequest& req) {
   auto lease = ctx.scheduler->Acquire(*model);
   if (!lease.ok()) return ErrorResponse(lease.status());
   SynthesizeOptions options;
-  options.voice = VoiceFor(ctx, *model, r->voice);
+  options.voice = ResolveTurnVoice(ctx, *model, r->voice);
   options.speed = r->speed;
   auto speech = pipeline::SpeakText(*lease, r->text, options);
   if (!speech.ok()) return ErrorResponse(speech.status());

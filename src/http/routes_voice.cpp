@@ -15,7 +15,6 @@
 #include "http/harvis_requests.h"
 #include "http/routes.h"
 #include "http/sse.h"
-#include "http/voices.h"
 #include "pipeline/voice_turn.h"
 #include "scheduler/scheduler.h"
 
@@ -42,21 +41,10 @@ class SseVoiceSink : public pipeline::VoiceTurnSink {
 
 json Milliseconds(double seconds) { return seconds < 0 ? json(nullptr) : json(std::lround(seconds * 1000)); }
 
-Status CheckModels(const ApiContext& ctx, RequestedModels& m) {
-  if (m.stt.empty()) m.stt = ctx.config->defaults.stt;
-  if (m.llm.empty()) m.llm = ctx.config->defaults.llm;
-  if (Status s = CheckModelKind(*ctx.scheduler, m.stt, ModelKind::kStt); !s.ok()) return s;
-  if (Status s = CheckModelKind(*ctx.scheduler, m.llm, ModelKind::kLlm); !s.ok()) return s;
-  auto tts = ResolveTtsModel(ctx, m.tts);
-  if (!tts.ok()) return tts.status();
-  m.tts = *tts;
-  return Status::Ok();
-}
-
 HttpResponse Voice(const ApiContext& ctx, const HttpRequest& req) {
   auto r = ParseHarvisAudio(req, ModelKind::kLlm);
   if (!r.ok()) return ErrorResponse(r.status(), "invalid_request");
-  if (Status s = CheckModels(ctx, r->models); !s.ok()) return ModelError(s);
+  if (Status s = ResolveTurnModels(ctx, r->models, true, true); !s.ok()) return ModelError(s);
   auto pcm = DecodeUpload(ctx, r->file->data);
   if (!pcm.ok()) return ErrorResponse(pcm.status(), "invalid_audio");
   pipeline::VoiceTurnRequest turn_req;
@@ -64,8 +52,7 @@ HttpResponse Voice(const ApiContext& ctx, const HttpRequest& req) {
   turn_req.stt_model = r->models.stt;
   turn_req.llm_model = r->models.llm;
   turn_req.tts_model = r->models.tts;
-  auto tts = ctx.scheduler->GetModel(r->models.tts);
-  turn_req.voice = tts.ok() ? ResolveVoice(tts->engine, r->voice) : r->voice;
+  turn_req.voice = ResolveTurnVoice(ctx, r->models.tts, r->voice);
   turn_req.language = r->language;
   turn_req.history = r->history;
   auto started = pipeline::VoiceTurn::Start(*ctx.scheduler, std::move(turn_req));

@@ -47,11 +47,8 @@ Result<std::unique_ptr<ChatTurn>> ChatTurn::Start(Scheduler& scheduler, ChatTurn
   auto first = ct->turn_.Stage(0);
   if (!first.ok()) return first.status();
   if (!r.pcm.empty()) {
-    TranscribeOptions options;
-    options.language = r.language;
-    auto transcript = (*first)->Transcribe(r.pcm, options);
+    auto transcript = TranscribeSpeech(**first, r.pcm, r.language);
     if (!transcript.ok()) return transcript.status();
-    if (IsBlank(transcript->text)) return Status(ErrorCode::kUnprocessable, "no speech was recognized in the audio");
     r.message = transcript->text;
     r.pcm = {};
   }
@@ -87,6 +84,16 @@ Result<ChatTurnResult> ChatTurn::Run(const ChatTurnCallbacks& callbacks) {
   if (!speech.ok()) return speech.status();
   result.speech = std::move(speech).value();
   return result;
+}
+
+Result<Transcript> TranscribeSpeech(const Lease& stt, const std::vector<float>& pcm, const std::string& language) {
+  TranscribeOptions options;
+  options.language = language;
+  auto transcript = stt.Transcribe(pcm, options);
+  if (transcript.ok() && IsBlank(transcript->text)) {
+    return Status(ErrorCode::kUnprocessable, "no speech was recognized in the audio");
+  }
+  return transcript;
 }
 
 Result<std::optional<SpeechAudio>> SpeakText(const Lease& tts, std::string_view text, const SynthesizeOptions& options,

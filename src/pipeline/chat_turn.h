@@ -72,6 +72,9 @@ class ChatTurn {
   ChatTurnRequest request_;
 };
 
+// Transcribes the turn's audio; kUnprocessable when no speech is recognized in it.
+Result<Transcript> TranscribeSpeech(const Lease& stt, const std::vector<float>& pcm, const std::string& language);
+
 // Speaks `text` sentence by sentence into one audio clip; nullopt when nothing in it is
 // speakable (e.g. only code). kPayloadTooLarge once the clip would pass `max_bytes` of
 // 16-bit PCM (long text spoken slowly makes hundreds of MB).

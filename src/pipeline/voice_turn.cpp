@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "pipeline/chat_turn.h"
 #include "pipeline/sentence_speaker.h"
 #include "scheduler/scheduler.h"
 
@@ -13,8 +14,6 @@ enum Stage : size_t { kStt = 0, kLlm = 1, kTts = 2 };
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-bool IsBlank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
 
 }  // namespace
 
@@ -28,11 +27,8 @@ Result<std::unique_ptr<VoiceTurn>> VoiceTurn::Start(Scheduler& scheduler, VoiceT
   std::unique_ptr<VoiceTurn> vt(new VoiceTurn(std::move(turn), std::move(request)));
   auto stt = vt->turn_.Stage(kStt);
   if (!stt.ok()) return stt.status();
-  TranscribeOptions options;
-  options.language = vt->request_.language;
-  auto transcript = (*stt)->Transcribe(vt->request_.pcm, options);
+  auto transcript = TranscribeSpeech(**stt, vt->request_.pcm, vt->request_.language);
   if (!transcript.ok()) return transcript.status();
-  if (IsBlank(transcript->text)) return Status(ErrorCode::kUnprocessable, "no speech was recognized in the audio");
   vt->transcript_ = std::move(transcript).value();
   vt->timings_.stt_s = SecondsSince(vt->started_);
   return vt;
