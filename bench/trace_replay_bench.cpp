@@ -1,107 +1,37 @@
-// Trace replay (issue 3): a generated voice-assistant workload replayed with each
-// residency policy on one simulated 24 GiB GPU, printing per policy: requests, errors,
-// loads, GiB loaded, p50/p95 latency and budget violations (must be 0).
+// Trace replay (issues 3 and 10): a seeded request trace replayed with each residency
+// policy on one simulated 24 GiB GPU, printing per policy: requests, errors, loads, GiB
+// loaded, total load-wait seconds, p50/p95 latency and budget violations (must be 0).
 //
-// The workload (seeded, deterministic; see bench/README.md for the reasoning): two hours
-// of two independent session streams, voice (turns STT -> LLM -> TTS) and chat-only.
-// A session has 1 + geometric (mean 5) turns separated by lognormal think-times and uses
-// one LLM drawn by Zipf popularity (s = 1.5) with the default 3B model first; sessions
-// are separated by idle gaps, a quarter of them 5-20 minutes (past the 5 m keep-alive).
-// Model sizes and disk load times follow the reference deployment (whisper, piper-class
-// voices, 3B-14B LLMs); loads from the RAM tier take a fifth of them (simulated engine
-// default ram_load_time).
-// Time runs `kScale` times faster than real time (ScaledClock): latencies are printed
-// in virtual seconds.
+// Two traces (bench/trace/trace_workload.h, reasoning in bench/README.md):
+//   replay  hours of one household's voice and chat sessions (default 2 h).
+//   burst   40 s of steady traffic with 16 concurrent requests in the middle.
+// Time runs `scale` times faster than real time (ScaledClock); latencies are printed in
+// virtual seconds. Load-wait is the time a request spends obtaining its leases (loading
+// models, waiting for room); the rest of its latency is compute (inference and waiting
+// for a compute share).
 //
-// Run: build/<dir>/bench/trace_replay_bench [scale] [hours]
-//      (defaults 200 and 2: ~36 s per policy)
+// Run: build/<dir>/bench/trace_replay_bench [replay [scale] [hours] | burst [scale]]
+//      (defaults: replay 200 2, about 2.5 min; burst 4, about 1 min)
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include "engines/engine.h"
 #include "scheduler/scheduler.h"
+#include "trace/trace_workload.h"
 
 namespace harvis {
 namespace {
 
-struct ModelSpec {
-  const char* name;
-  ModelKind kind;
-  double gib;
-  double load_s;   // from disk
-  double infer_s;  // one call
-};
-
-const ModelSpec kModels[] = {
-    {"whisper-base", ModelKind::kStt, 0.6, 0.8, 0.3},
-    {"whisper-large", ModelKind::kStt, 3.5, 4.0, 0.8},
-    {"voice-amy", ModelKind::kTts, 0.3, 0.4, 0.4},
-    {"voice-ryan", ModelKind::kTts, 0.3, 0.4, 0.4},
-    {"llama3.2:3b", ModelKind::kLlm, 3.5, 4.0, 1.5},
-    {"llama3.1:8b", ModelKind::kLlm, 6.5, 8.0, 2.5},
-    {"mistral-nemo:12b", ModelKind::kLlm, 8.5, 10.0, 3.0},
-    {"qwen2.5:14b", ModelKind::kLlm, 10.5, 13.0, 3.5},
-};
-
-struct Request {
-  double at_s;                       // virtual seconds from the start
-  std::vector<std::string> models;   // 1 (chat) or 3 (voice turn)
-};
-
-// The default LLM first: popularity rank r (1-based) has Zipf weight 1 / r^kZipfS.
-const char* const kLlmsByPopularity[] = {"llama3.2:3b", "llama3.1:8b", "mistral-nemo:12b",
-                                         "qwen2.5:14b"};
-constexpr double kZipfS = 1.5;  // -> 61% / 21% / 12% / 8% of sessions
-
-// One stream of sessions (a user at the speaker, or at the chat UI): sessions of several
-// turns with short think-times, separated by idle gaps; each session sticks to one LLM.
-void GenerateSessions(std::mt19937& rng, double end, bool voice, std::vector<Request>& out) {
-  auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
-  // Lognormal with the given median; `sigma` is the log-space spread.
-  auto lognormal = [&](double median, double sigma) {
-    return std::lognormal_distribution<double>(std::log(median), sigma)(rng);
-  };
-  std::vector<double> zipf;
-  for (int r = 1; r <= 4; ++r) zipf.push_back(1.0 / std::pow(r, kZipfS));
-  std::discrete_distribution<int> pick_llm(zipf.begin(), zipf.end());
-  for (double t = uniform(0, 120); t < end;) {
-    const std::string llm = kLlmsByPopularity[pick_llm(rng)];
-    const std::string stt = uniform(0, 1) < 0.85 ? "whisper-base" : "whisper-large";
-    const std::string tts = uniform(0, 1) < 0.7 ? "voice-amy" : "voice-ryan";
-    // Turns per session: 1 + geometric, mean 5, at most 20.
-    const int turns = 1 + std::min(19, std::geometric_distribution<int>(0.25)(rng));
-    for (int i = 0; i < turns && t < end; ++i) {
-      if (voice) {
-        out.push_back({t, {stt, llm, tts}});
-      } else {
-        out.push_back({t, {llm}});
-      }
-      // Think-time (after the answer): median 12 s spoken, 25 s typed; at most 2 min.
-      t += std::min(120.0, lognormal(voice ? 12.0 : 25.0, 0.6));
-    }
-    // Idle gap: 75% short (median 1 min, at most 5 min), 25% long (5-20 min: beyond
-    // the 5 m keep-alive).
-    t += uniform(0, 1) < 0.75 ? std::min(300.0, lognormal(60.0, 0.8)) : uniform(300, 1200);
-  }
-}
-
-std::vector<Request> GenerateWorkload(unsigned seed, double hours) {
-  std::mt19937 rng(seed);
-  std::vector<Request> out;
-  const double end = hours * 3600;
-  GenerateSessions(rng, end, /*voice=*/true, out);
-  GenerateSessions(rng, end, /*voice=*/false, out);
-  std::sort(out.begin(), out.end(), [](const Request& a, const Request& b) { return a.at_s < b.at_s; });
-  return out;
-}
+using bench::Request;
+using bench::TraceModels;
 
 struct Outcome {
   std::string policy;
@@ -112,16 +42,17 @@ struct Outcome {
   std::atomic<long> violations{0};
   std::mutex mu;
   std::vector<double> latencies;
+  double load_wait_s = 0;  // guarded by mu
 };
 
 std::string Ms(double virtual_seconds, double scale) {
   return std::to_string(std::max<long>(0, std::lround(virtual_seconds * 1000 / scale))) + "ms";
 }
 
-std::unique_ptr<Scheduler> Build(const std::string& policy, double scale, const EngineRegistry& engines,
-                                 std::shared_ptr<const Clock> clock) {
+std::unique_ptr<Scheduler> Build(const std::string& policy, double scale, double cpu_cores,
+                                 const EngineRegistry& engines, std::shared_ptr<const Clock> clock) {
   std::vector<ModelConfig> models;
-  for (const ModelSpec& spec : kModels) {
+  for (const bench::ModelSpec& spec : TraceModels()) {
     ModelConfig m;
     m.name = spec.name;
     m.kind = spec.kind;
@@ -138,7 +69,7 @@ std::unique_ptr<Scheduler> Build(const std::string& policy, double scale, const 
   o.queue_timeout = std::chrono::milliseconds(static_cast<long>(120'000 / scale));
   o.maintenance_interval = std::chrono::milliseconds(5);
   o.ram_tier_capacity = 12 * kGiB;
-  o.cpu_cores = 9.6;
+  o.cpu_cores = cpu_cores;
   SchedulerDeps deps;
   deps.engines = &engines;
   deps.clock = std::move(clock);
@@ -154,14 +85,21 @@ std::unique_ptr<Scheduler> Build(const std::string& policy, double scale, const 
 
 void Serve(Scheduler& s, const Clock& clock, const Request& r, Outcome& out) {
   const auto start = clock.Now();
+  double waited = 0;  // in Acquire / Stage
+  auto timed = [&](auto&& fn) {
+    const auto t0 = clock.Now();
+    auto result = fn();
+    waited += SecondsBetween(t0, clock.Now());
+    return result;
+  };
   bool ok = true;
   if (r.models.size() == 1) {
-    auto lease = s.Acquire(r.models[0]);
+    auto lease = timed([&] { return s.Acquire(r.models[0]); });
     ok = lease.ok() && lease->Chat({{"user", "tell me something"}}, {}, nullptr, nullptr).ok();
   } else {
     Turn turn = s.BeginTurn(r.models);
     for (size_t i = 0; i < r.models.size() && ok; ++i) {
-      auto stage = turn.Stage(i);
+      auto stage = timed([&] { return turn.Stage(i); });
       if (!stage.ok()) {
         ok = false;
         break;
@@ -177,18 +115,17 @@ void Serve(Scheduler& s, const Clock& clock, const Request& r, Outcome& out) {
   if (!ok) ++out.errors;
   std::lock_guard lock(out.mu);
   out.latencies.push_back(seconds);
+  out.load_wait_s += waited;
 }
 
-void Replay(const std::vector<Request>& workload, double scale, Outcome& out) {
+void Replay(const std::vector<Request>& workload, double scale, double cpu_cores, Outcome& out) {
   EngineRegistry engines = DefaultEngineRegistry();
   auto clock = std::make_shared<ScaledClock>(scale);
-  auto s = Build(out.policy, scale, engines, clock);
+  auto s = Build(out.policy, scale, cpu_cores, engines, clock);
   s->SetEventListener([&](const SchedulerEvent& e) {
     if (e.kind == SchedulerEvent::Kind::kReady) {
       ++out.loads;
-      for (const ModelSpec& spec : kModels) {
-        if (e.model == spec.name) out.bytes_loaded += static_cast<std::uint64_t>(spec.gib * kGiB);
-      }
+      out.bytes_loaded += static_cast<std::uint64_t>(bench::SpecOf(e.model).gib * kGiB);
     }
   });
   s->Start();
@@ -225,34 +162,43 @@ double Percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   using namespace harvis;
   spdlog::set_level(spdlog::level::err);
-  const double scale = argc > 1 ? std::atof(argv[1]) : 200.0;
-  const double hours = argc > 2 ? std::atof(argv[2]) : 2.0;
+  int arg = 1;
+  const bool burst = argc > 1 && std::strcmp(argv[1], "burst") == 0;
+  if (argc > 1 && (burst || std::strcmp(argv[1], "replay") == 0)) ++arg;
+  const double scale = argc > arg ? std::atof(argv[arg]) : (burst ? 4.0 : 200.0);
+  const double hours = !burst && argc > arg + 1 ? std::atof(argv[arg + 1]) : 2.0;
   if (!(scale > 0) || !(hours > 0)) {
-    std::fprintf(stderr, "usage: trace_replay_bench [scale] [hours]\n");
+    std::fprintf(stderr, "usage: trace_replay_bench [replay [scale] [hours] | burst [scale]]\n");
     return 2;
   }
-  const auto workload = GenerateWorkload(42, hours);
+  const auto workload = burst ? bench::GenerateBurst(7) : bench::GenerateReplay(42, hours);
+  // The replay models the reference pod (12 cores x 0.8); the burst this machine.
+  const double cpu_cores = burst ? 0.8 * std::max(1u, std::thread::hardware_concurrency()) : 9.6;
+  std::vector<double> service;
   size_t voice = 0;
   std::map<std::string, size_t> per_llm;
   for (const Request& r : workload) {
     voice += r.models.size() == 3;
     ++per_llm[r.models.size() == 3 ? r.models[1] : r.models[0]];
+    service.push_back(r.ServiceSeconds());
   }
-  std::printf("trace: %zu requests (%zu voice turns, %zu chats) over %.1f h (virtual), 24 "
-              "GiB simulated GPU, time x%.0f\nLLM share:",
-              workload.size(), voice, workload.size() - voice, hours, scale);
-  for (const char* llm : kLlmsByPopularity) std::printf(" %s %zu", llm, per_llm[llm]);
-  std::printf("\n");
-  std::printf("%-17s %8s %6s %6s %10s %8s %8s %10s\n", "policy", "requests", "errors", "loads",
-              "GiB loaded", "p50 s", "p95 s", "violations");
+  std::printf("trace %s: %zu requests (%zu voice turns, %zu chats) over %.0f s (virtual), 24 GiB "
+              "simulated GPU, %.1f CPU cores, time x%.0f\nLLM share:",
+              burst ? "burst" : "replay", workload.size(), voice, workload.size() - voice,
+              workload.back().at_s, cpu_cores, scale);
+  for (const auto& [llm, n] : per_llm) std::printf(" %s %zu", llm.c_str(), n);
+  std::printf("\npure service time: p50 %.2f s, p95 %.2f s\n", Percentile(service, 0.5),
+              Percentile(service, 0.95));
+  std::printf("%-17s %8s %6s %6s %10s %11s %8s %8s %10s\n", "policy", "requests", "errors", "loads",
+              "GiB loaded", "load-wait s", "p50 s", "p95 s", "violations");
   for (const std::string& policy : EvictionPolicyNames()) {
     Outcome out;
     out.policy = policy;
-    Replay(workload, scale, out);
-    std::printf("%-17s %8zu %6ld %6ld %10.1f %8.2f %8.2f %10ld\n", policy.c_str(), out.requests,
-                out.errors.load(), out.loads.load(),
+    Replay(workload, scale, cpu_cores, out);
+    std::printf("%-17s %8zu %6ld %6ld %10.1f %11.1f %8.2f %8.2f %10ld\n", policy.c_str(),
+                out.requests, out.errors.load(), out.loads.load(),
                 static_cast<double>(out.bytes_loaded.load()) / static_cast<double>(kGiB),
-                Percentile(out.latencies, 0.50), Percentile(out.latencies, 0.95),
+                out.load_wait_s, Percentile(out.latencies, 0.50), Percentile(out.latencies, 0.95),
                 out.violations.load());
     std::fflush(stdout);
   }
