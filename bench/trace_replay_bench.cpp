@@ -49,8 +49,23 @@ std::string Ms(double virtual_seconds, double scale) {
   return std::to_string(std::max<long>(0, std::lround(virtual_seconds * 1000 / scale))) + "ms";
 }
 
+// The trace's own future, for the clairvoyant reference: virtual seconds count from
+// `epoch`, the clock reading when the replay starts.
+class Forecast final : public UsageForecast {
+ public:
+  Forecast(const std::vector<Request>& trace, Clock::TimePoint epoch) : trace_(trace), epoch_(epoch) {}
+  double SecondsToNextUse(const std::string& model, Clock::TimePoint now) const override {
+    return trace_.SecondsToNextUse(model, SecondsBetween(epoch_, now));
+  }
+
+ private:
+  const bench::TraceForecast trace_;
+  const Clock::TimePoint epoch_;
+};
+
 std::unique_ptr<Scheduler> Build(const std::string& policy, double scale, double cpu_cores,
-                                 const EngineRegistry& engines, std::shared_ptr<const Clock> clock) {
+                                 const EngineRegistry& engines, std::shared_ptr<const Clock> clock,
+                                 std::shared_ptr<const UsageForecast> forecast) {
   std::vector<ModelConfig> models;
   for (const bench::ModelSpec& spec : TraceModels()) {
     ModelConfig m;
@@ -68,11 +83,12 @@ std::unique_ptr<Scheduler> Build(const std::string& policy, double scale, double
   o.policy = policy;
   o.queue_timeout = std::chrono::milliseconds(static_cast<long>(120'000 / scale));
   o.maintenance_interval = std::chrono::milliseconds(5);
-  o.ram_tier_capacity = 12 * kGiB;
+  o.ram_tier_capacity = 25 * kGiB;  // the host's RAM budget, as a server sizes it
   o.cpu_cores = cpu_cores;
   SchedulerDeps deps;
   deps.engines = &engines;
   deps.clock = std::move(clock);
+  deps.forecast = std::move(forecast);
   std::vector<DeviceInfo> devices{{"gpu0", DeviceKind::kGpu, 24 * kGiB, 24 * kGiB, true, -1},
                                   {"cpu", DeviceKind::kCpu, 32 * kGiB, 25 * kGiB, false, -1}};
   auto s = Scheduler::Create(models, devices, o, deps);
@@ -112,6 +128,7 @@ void Serve(Scheduler& s, const Clock& clock, const Request& r, Outcome& out) {
   }
   const double seconds = SecondsBetween(start, clock.Now());
   if (!s.CheckInvariants().ok()) ++out.violations;
+  if (!r.measured) return;
   if (!ok) ++out.errors;
   std::lock_guard lock(out.mu);
   out.latencies.push_back(seconds);
@@ -121,9 +138,13 @@ void Serve(Scheduler& s, const Clock& clock, const Request& r, Outcome& out) {
 void Replay(const std::vector<Request>& workload, double scale, double cpu_cores, Outcome& out) {
   EngineRegistry engines = DefaultEngineRegistry();
   auto clock = std::make_shared<ScaledClock>(scale);
-  auto s = Build(out.policy, scale, cpu_cores, engines, clock);
+  const Clock::TimePoint epoch = clock->Now();
+  auto forecast = std::make_shared<Forecast>(workload, epoch);
+  auto s = Build(out.policy, scale, cpu_cores, engines, clock, forecast);
+  const double measured_from =  // loads of the warm-up are not counted
+      std::find_if(workload.begin(), workload.end(), [](const Request& r) { return r.measured; })->at_s;
   s->SetEventListener([&](const SchedulerEvent& e) {
-    if (e.kind == SchedulerEvent::Kind::kReady) {
+    if (e.kind == SchedulerEvent::Kind::kReady && SecondsBetween(epoch, clock->Now()) >= measured_from) {
       ++out.loads;
       out.bytes_loaded += static_cast<std::uint64_t>(bench::SpecOf(e.model).gib * kGiB);
     }
@@ -147,7 +168,7 @@ void Replay(const std::vector<Request>& workload, double scale, double cpu_cores
   done = true;
   sampler.join();
   s->Stop();
-  out.requests = workload.size();
+  out.requests = std::count_if(workload.begin(), workload.end(), [](const Request& r) { return r.measured; });
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -176,31 +197,45 @@ int main(int argc, char** argv) {
   const double cpu_cores = burst ? 0.8 * std::max(1u, std::thread::hardware_concurrency()) : 9.6;
   std::vector<double> service;
   size_t voice = 0;
+  double first = -1;
   std::map<std::string, size_t> per_llm;
   for (const Request& r : workload) {
+    if (!r.measured) continue;
+    if (first < 0) first = r.at_s;
     voice += r.models.size() == 3;
     ++per_llm[r.models.size() == 3 ? r.models[1] : r.models[0]];
     service.push_back(r.ServiceSeconds());
   }
   std::printf("trace %s: %zu requests (%zu voice turns, %zu chats) over %.0f s (virtual), 24 GiB "
               "simulated GPU, %.1f CPU cores, time x%.0f\nLLM share:",
-              burst ? "burst" : "replay", workload.size(), voice, workload.size() - voice,
-              workload.back().at_s, cpu_cores, scale);
+              burst ? "burst" : "replay", service.size(), voice, service.size() - voice,
+              workload.back().at_s - first, cpu_cores, scale);
   for (const auto& [llm, n] : per_llm) std::printf(" %s %zu", llm.c_str(), n);
   std::printf("\npure service time: p50 %.2f s, p95 %.2f s\n", Percentile(service, 0.5),
               Percentile(service, 0.95));
   std::printf("%-17s %8s %6s %6s %10s %11s %8s %8s %10s\n", "policy", "requests", "errors", "loads",
               "GiB loaded", "load-wait s", "p50 s", "p95 s", "violations");
-  for (const std::string& policy : EvictionPolicyNames()) {
+  std::vector<std::string> policies = EvictionPolicyNames();
+  policies.push_back("clairvoyant");  // the reference: knows the trace's future
+  std::map<std::string, double> wait, p50, p95;
+  for (const std::string& policy : policies) {
     Outcome out;
     out.policy = policy;
     Replay(workload, scale, cpu_cores, out);
+    wait[policy] = out.load_wait_s;
+    p50[policy] = Percentile(out.latencies, 0.50);
+    p95[policy] = Percentile(out.latencies, 0.95);
     std::printf("%-17s %8zu %6ld %6ld %10.1f %11.1f %8.2f %8.2f %10ld\n", policy.c_str(),
                 out.requests, out.errors.load(), out.loads.load(),
                 static_cast<double>(out.bytes_loaded.load()) / static_cast<double>(kGiB),
-                out.load_wait_s, Percentile(out.latencies, 0.50), Percentile(out.latencies, 0.95),
-                out.violations.load());
+                out.load_wait_s, p50[policy], p95[policy], out.violations.load());
     std::fflush(stdout);
   }
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  std::printf("cost: load-wait %.2fx clairvoyant, p95 %.2fx clairvoyant, p95 %.2fx keepalive, "
+              "p95 %.2fx unload-after-use, p50 %.2fx pure service\n",
+              ratio(wait["cost"], wait["clairvoyant"]), ratio(p95["cost"], p95["clairvoyant"]),
+              ratio(p95["cost"], p95["keepalive"]), ratio(p95["cost"], p95["unload-after-use"]),
+              ratio(p50["cost"], Percentile(service, 0.5)));
   return 0;
 }

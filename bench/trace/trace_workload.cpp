@@ -107,15 +107,27 @@ std::vector<Request> GenerateReplay(unsigned seed, double hours) {
 std::vector<Request> GenerateBurst(unsigned seed) {
   std::mt19937 rng(seed);
   std::vector<Request> out;
-  // Steady traffic over 40 s: a voice turn every 2.5-4.5 s, a chat every 3-6 s.
-  for (double t = Uniform(rng, 0, 2); t < 40; t += Uniform(rng, 2.5, 4.5)) {
+  // Warm-up: each model once, one request at a time (every 7.5 s), the default LLM last.
+  const std::vector<std::vector<std::string>> warmup = {
+      {"whisper-large", "qwen2.5:14b", "voice-ryan"}, {"mistral-nemo:12b"}, {"llama3.1:8b"},
+      {"whisper-base", "llama3.2:3b", "voice-amy"}};
+  double t = 0;
+  for (const auto& models : warmup) {
+    out.push_back({t, models, /*measured=*/false});
+    t += 15;
+  }
+  // Then 40 s of steady traffic: a voice turn every 2.5-4.5 s, a chat every 3-6 s.
+  const double start = t;
+  for (t = start + Uniform(rng, 0, 2); t < start + 40; t += Uniform(rng, 2.5, 4.5)) {
     out.push_back(RandomRequest(rng, t, /*voice=*/true));
   }
-  for (double t = Uniform(rng, 0, 3); t < 40; t += Uniform(rng, 3, 6)) {
+  for (t = start + Uniform(rng, 0, 3); t < start + 40; t += Uniform(rng, 3, 6)) {
     out.push_back(RandomRequest(rng, t, /*voice=*/false));
   }
-  // The burst: 16 requests (10 voice turns, 6 chats) within 1.5 s at t = 20 s.
-  for (int i = 0; i < 16; ++i) out.push_back(RandomRequest(rng, 20 + Uniform(rng, 0, 1.5), i < 10));
+  // The burst: 16 requests (10 voice turns, 6 chats) within 1.5 s, 20 s in.
+  for (int i = 0; i < 16; ++i) {
+    out.push_back(RandomRequest(rng, start + 20 + Uniform(rng, 0, 1.5), i < 10));
+  }
   SortByTime(out);
   return out;
 }

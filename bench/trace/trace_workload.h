@@ -1,7 +1,9 @@
 // Workloads of the trace replay (bench/trace_replay_bench.cpp): the simulated models of
 // the reference deployment and two seeded, deterministic request traces over them.
 //   replay: hours of one household's voice and chat sessions (bench/README.md).
-//   burst:  40 s of steady traffic with a burst of concurrent requests in the middle.
+//   burst:  40 s of steady traffic with a burst of concurrent requests in the middle,
+//           after a minute of warm-up traffic (one request to each model, not measured)
+//           so that it measures a running server, not a cold start.
 // A trace also answers, for the clairvoyant reference, when each model is next needed.
 #pragma once
 
@@ -29,6 +31,7 @@ const ModelSpec& SpecOf(const std::string& model);
 struct Request {
   double at_s = 0;                  // virtual seconds from the start
   std::vector<std::string> models;  // 1 (chat) or 3 (voice turn: STT, LLM, TTS)
+  bool measured = true;             // false: warm-up traffic, not in the figures
   // Inference seconds of the request with no waiting at all (the sum over its stages).
   double ServiceSeconds() const;
 };

@@ -83,12 +83,16 @@ void ParseDefaults(const YamlReader& r, const YAML::Node& n, DefaultsConfig& d) 
 }
 
 void ParseScheduler(const YamlReader& r, const YAML::Node& n, SchedulerConfig& s) {
-  r.ExpectKeys(n, "scheduler", {"policy", "queue_size", "queue_timeout"});
+  r.ExpectKeys(n, "scheduler", {"policy", "queue_size", "queue_timeout", "gpu_concurrency", "prefetch"});
   if (n["policy"]) {
     s.policy = r.Choice(n["policy"], "scheduler.policy", {"cost", "lru", "keepalive", "unload-after-use"});
   }
   if (n["queue_size"]) s.queue_size = static_cast<int>(r.Integer(n["queue_size"], "scheduler.queue_size", 1, 1 << 20));
   if (n["queue_timeout"]) s.queue_timeout = r.Duration(n["queue_timeout"], "scheduler.queue_timeout");
+  if (n["gpu_concurrency"]) {
+    s.gpu_concurrency = static_cast<int>(r.Integer(n["gpu_concurrency"], "scheduler.gpu_concurrency", 1, 1024));
+  }
+  if (n["prefetch"]) s.prefetch = r.Bool(n["prefetch"], "scheduler.prefetch");
 }
 
 void ParseAudioStore(const YamlReader& r, const YAML::Node& n, AudioStoreConfig& a) {
@@ -110,7 +114,7 @@ void ParseDevices(const YamlReader& r, const YAML::Node& n, Config& c) {
   for (size_t i = 0; i < n.size(); ++i) {
     const YAML::Node d = n[i];
     std::string f = "devices[" + std::to_string(i) + "]";
-    r.ExpectKeys(d, f, {"id", "kind", "memory", "simulated"});
+    r.ExpectKeys(d, f, {"id", "kind", "memory", "simulated", "concurrency"});
     DeviceConfig dev;
     if (!d["id"]) r.Fail(d, f + ".id", "required");
     dev.id = r.Scalar(d["id"], f + ".id");
@@ -118,6 +122,12 @@ void ParseDevices(const YamlReader& r, const YAML::Node& n, Config& c) {
     if (d["kind"]) dev.kind = r.Choice(d["kind"], f + ".kind", {"gpu", "cpu"}) == "gpu" ? DeviceKind::kGpu : DeviceKind::kCpu;
     if (d["memory"]) dev.memory = r.Size(d["memory"], f + ".memory");
     if (d["simulated"]) dev.simulated = r.Bool(d["simulated"], f + ".simulated");
+    if (d["concurrency"]) {
+      dev.concurrency = static_cast<int>(r.Integer(d["concurrency"], f + ".concurrency", 1, 1024));
+      if (dev.kind != DeviceKind::kGpu) {
+        r.Fail(d["concurrency"], f + ".concurrency", "only for a GPU (the host's compute is budgets.cpu_fraction)");
+      }
+    }
     if (dev.simulated && dev.memory == 0) r.Fail(d, f + ".memory", "a simulated device needs a memory size");
     c.devices.push_back(dev);
   }

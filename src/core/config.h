@@ -60,6 +60,10 @@ struct SchedulerConfig {
   std::string policy = "cost";  // cost | lru | keepalive | unload-after-use
   int queue_size = 256;
   Duration queue_timeout = std::chrono::seconds(30);
+  int gpu_concurrency = 8;  // concurrent engine calls per GPU (a device's own setting wins)
+  // Under `cost`: while nothing waits, put the models most likely needed next into the
+  // RAM tier (and onto a device with room to spare).
+  bool prefetch = true;
 };
 
 enum class DeviceKind { kCpu, kGpu };
@@ -71,6 +75,7 @@ struct DeviceConfig {
   DeviceKind kind = DeviceKind::kGpu;
   uint64_t memory = 0;
   bool simulated = false;
+  int concurrency = 0;  // GPU: concurrent engine calls; 0: scheduler.gpu_concurrency
 };
 
 enum class ModelKind { kStt, kTts, kLlm };

@@ -18,6 +18,8 @@ Status NotSupported(const Engine& engine, const char* what) {
 
 }  // namespace
 
+Result<WeightBlob> Engine::ReadWeights() const { return NotSupported(*this, "loading from memory"); }
+
 Result<Transcript> Engine::Transcribe(const std::vector<float>&, const TranscribeOptions&) {
   return NotSupported(*this, "transcription");
 }

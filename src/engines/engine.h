@@ -140,6 +140,10 @@ class Engine {
   virtual std::uint64_t FootprintBytes() const = 0;
   // The weights as bytes for the RAM tier, before Unload(); nullopt if not supported.
   virtual std::optional<WeightBlob> ExportWeights() { return std::nullopt; }
+  // Reads the weights from the model file into host RAM without loading them (the
+  // scheduler's prefetch into the RAM tier); only engines that CanLoadFromMemory().
+  // Thread-safe: may run concurrently with any call, as it touches no engine state.
+  virtual Result<WeightBlob> ReadWeights() const;
   // Frees everything Load() allocated. Idempotent.
   virtual void Unload() = 0;
 

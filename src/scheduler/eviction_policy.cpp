@@ -20,9 +20,22 @@ class CostPolicy final : public EvictionPolicy {
     return {Cost(c) + (c.expired ? 0.0 : kUnexpiredPenalty), -static_cast<double>(c.bytes)};
   }
   bool ReapsExpired() const override { return false; }
+  bool Prefetches() const override { return true; }
 
  protected:
   bool PreferCheapestSingle() const override { return true; }
+};
+
+class ClairvoyantPolicy final : public EvictionPolicy {
+ public:
+  std::string_view name() const override { return "clairvoyant"; }
+  // Needed furthest in the future first; then the larger.
+  SortKey Key(const VictimCandidate& c) const override {
+    return {-c.next_use_s, -static_cast<double>(c.bytes)};
+  }
+  bool ReapsExpired() const override { return false; }
+  bool Prefetches() const override { return true; }
+  bool NeedsForecast() const override { return true; }
 };
 
 class LruPolicy : public EvictionPolicy {
@@ -131,6 +144,7 @@ Result<std::unique_ptr<EvictionPolicy>> MakeEvictionPolicy(std::string_view name
   if (name == "lru") return std::unique_ptr<EvictionPolicy>(new LruPolicy());
   if (name == "keepalive") return std::unique_ptr<EvictionPolicy>(new KeepAlivePolicy());
   if (name == "unload-after-use") return std::unique_ptr<EvictionPolicy>(new UnloadAfterUsePolicy());
+  if (name == "clairvoyant") return std::unique_ptr<EvictionPolicy>(new ClairvoyantPolicy());
   return Status(ErrorCode::kInvalidArgument,
                 "unknown scheduler policy '" + std::string(name) +
                     "' (expected cost, lru, keepalive or unload-after-use)");

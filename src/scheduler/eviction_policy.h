@@ -10,6 +10,9 @@
 //                    reaped at expiry.
 //   unload-after-use the original Harvis low-VRAM mode: every model is unloaded after
 //                    each request (keep_alive 0); eviction order as lru.
+//   clairvoyant      a reference for benchmarks, not a choice for servers: it knows the
+//                    future requests (UsageForecast) and evicts the model needed
+//                    furthest in the future (Belady); it prefetches by that knowledge.
 // Mandatory victims (members of the incoming model's exclusive group) are chosen by
 // the scheduler before the policy runs. Policies are stateless and thread-safe.
 #pragma once
@@ -37,6 +40,7 @@ struct VictimCandidate {
   Duration keep_alive{0};
   Clock::TimePoint expires_at{};
   bool expired = false;  // idle for at least its keep-alive
+  double next_use_s = 0;  // seconds to its next request; only with a UsageForecast
 };
 
 class EvictionPolicy {
@@ -49,6 +53,11 @@ class EvictionPolicy {
   // (lru, keepalive). False for cost: expired models stay until memory is needed.
   // keep_alive 0 means unload after use under every policy.
   virtual bool ReapsExpired() const { return true; }
+  // Whether the scheduler prefetches (into the RAM tier and onto a device with room)
+  // under this policy: cost and clairvoyant. The others emulate servers that do not.
+  virtual bool Prefetches() const { return false; }
+  // Whether the policy needs SchedulerDeps::forecast (clairvoyant).
+  virtual bool NeedsForecast() const { return false; }
   // Chooses victims whose bytes sum to at least `need`; nullopt when all candidates
   // together free less. Returns indexes into `candidates`.
   std::optional<std::vector<size_t>> Select(const std::vector<VictimCandidate>& candidates,
@@ -78,9 +87,9 @@ class EvictionPolicy {
   virtual bool PreferCheapestSingle() const { return false; }
 };
 
-// Builds a policy by name; kInvalidArgument for unknown names.
+// Builds a policy by name (also "clairvoyant"); kInvalidArgument for unknown names.
 Result<std::unique_ptr<EvictionPolicy>> MakeEvictionPolicy(std::string_view name);
-// The names accepted by MakeEvictionPolicy.
+// The policies a server may be configured with (not "clairvoyant").
 std::vector<std::string> EvictionPolicyNames();
 
 }  // namespace harvis

@@ -8,32 +8,32 @@
 namespace harvis {
 namespace {
 
-// One engine call: a `parallel` slot of the model, then cores from the CPU budget (none
-// for an engine that computes elsewhere, such as Ollama). Both waits together last at
-// most `timeout`; past it the call is refused with 503 + Retry-After, like a full queue.
-template <typename Fn>
-auto WithSlotAndCores(ModelEntry& m, Scheduler& scheduler, int wanted, Fn&& fn) -> decltype(fn(1)) {
-  const Duration timeout = scheduler.options().queue_timeout;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto busy = [&](const char* what) {
-    return Status(ErrorCode::kResourceExhausted, "model '" + m.config.name + "': no " + what + " became free within " +
-                                                     FormatDuration(timeout) + "; try again later")
-        .WithRetryAfter(1);
-  };
-  std::optional<CpuGrant> slot = m.slots.AcquireFor(1, timeout);
-  if (!slot) return busy("parallel slot");
-  if (!m.engine->UsesLocalCpu()) return fn(1);
-  std::optional<CpuGrant> cores = scheduler.cpu().AcquireFor(wanted, deadline - std::chrono::steady_clock::now());
-  if (!cores) return busy("CPU core");
-  return fn(cores->threads());
-}
-
 Status NoLease() { return Status(ErrorCode::kFailedPrecondition, "call on an empty lease"); }
 
 }  // namespace
 
+template <typename Fn>
+auto Lease::WithCompute(bool yields, Fn&& fn) const -> decltype(fn(1, nullptr)) {
+  const Duration timeout = scheduler_->options().queue_timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto busy = [&](const std::string& what) {
+    return Status(ErrorCode::kResourceExhausted, "model '" + model_->config.name + "': no " + what +
+                                                     " became free within " + FormatDuration(timeout) +
+                                                     "; try again later")
+        .WithRetryAfter(1);
+  };
+  std::optional<CpuGrant> slot = model_->slots.AcquireFor(1, timeout);
+  if (!slot) return busy("parallel slot");
+  if (compute_ == nullptr) return fn(1, nullptr);
+  std::optional<ComputeGrant> grant = compute_->AcquireFor(priority_, WantedUnits(), yields, deadline);
+  if (!grant) return busy(on_gpu_ ? "compute share of " + device_ : std::string("CPU core"));
+  // On a GPU the device computes: the call gets one host thread.
+  return fn(on_gpu_ ? 1 : grant->units(), &*grant);
+}
+
 Lease::Lease(Lease&& other) noexcept
-    : scheduler_(other.scheduler_), model_(other.model_), device_(std::move(other.device_)) {
+    : scheduler_(other.scheduler_), model_(other.model_), device_(std::move(other.device_)),
+      priority_(other.priority_), compute_(other.compute_), on_gpu_(other.on_gpu_) {
   other.scheduler_ = nullptr;
   other.model_ = nullptr;
 }
@@ -44,6 +44,9 @@ Lease& Lease::operator=(Lease&& other) noexcept {
     scheduler_ = other.scheduler_;
     model_ = other.model_;
     device_ = std::move(other.device_);
+    priority_ = other.priority_;
+    compute_ = other.compute_;
+    on_gpu_ = other.on_gpu_;
     other.scheduler_ = nullptr;
     other.model_ = nullptr;
   }
@@ -64,20 +67,20 @@ void Lease::Release() {
   scheduler_ = nullptr;
 }
 
-int Lease::WantedThreads() const {
+int Lease::WantedUnits() const {
+  if (on_gpu_) return 1;
   auto it = model_->config.options.find("threads");
   if (it != model_->config.options.end()) {
     int n = std::atoi(it->second.c_str());
     if (n > 0) return n;
   }
-  // A real GPU does the heavy lifting; on the host (or a simulated device) use cores.
-  return device_ == "cpu" ? 4 : 2;
+  return 4;
 }
 
 Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,
                                      TranscribeOptions options) const {
   if (!valid()) return NoLease();
-  return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
+  return WithCompute(false, [&](int threads, ComputeGrant*) {
     options.threads = threads;
     return model_->engine->Transcribe(pcm, options);
   });
@@ -85,7 +88,7 @@ Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,
 
 Result<SpeechAudio> Lease::Synthesize(std::string_view text, SynthesizeOptions options) const {
   if (!valid()) return NoLease();
-  return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
+  return WithCompute(false, [&](int threads, ComputeGrant*) {
     options.threads = threads;
     return model_->engine->Synthesize(text, options);
   });
@@ -95,12 +98,19 @@ Result<ChatResult> Lease::Chat(const std::vector<ChatMessage>& messages, ChatOpt
                                const TokenCallback& on_token,
                                const CancellationToken* cancel) const {
   if (!valid()) return NoLease();
-  bool engine_ran = false;  // false: refused while waiting for a slot or cores
+  bool engine_ran = false;  // false: refused while waiting for a slot or compute
   auto call = [&] {
-    return WithSlotAndCores(*model_, *scheduler_, WantedThreads(), [&](int threads) {
+    return WithCompute(true, [&](int threads, ComputeGrant* grant) {
       engine_ran = true;
       options.threads = threads;
-      return model_->engine->Chat(messages, options, on_token, cancel);
+      if (grant == nullptr) return model_->engine->Chat(messages, options, on_token, cancel);
+      // Between tokens, hand the compute to waiting calls of higher priority.
+      TokenCallback yielding = [&](std::string_view token) {
+        const bool go_on = !on_token || on_token(token);
+        grant->YieldPoint();
+        return go_on;
+      };
+      return model_->engine->Chat(messages, options, yielding, cancel);
     });
   };
   Result<ChatResult> result = call();

@@ -1,7 +1,9 @@
 // Lease: a request's reference-counted hold on a READY model (SPEC §4). While any lease
 // on a model exists, the model is never unloaded. The engine calls go through the
-// lease: each call takes one of the model's `parallel` slots and a CpuGrant from the
-// scheduler's CPU budget, and tells the engine how many threads it may use.
+// lease: each call takes one of the model's `parallel` slots, then compute of the
+// model's device at the lease's priority (issue 10): one share of its GPU and one host
+// thread, or cores of the host's CPU budget; a remote engine (Ollama) takes none. A
+// chat yields its compute between tokens to waiting calls of higher priority.
 //
 // Thread safety: a Lease is move-only and owned by one thread at a time; its calls may
 // run concurrently with other leases' calls. Releasing (destruction or Release()) is
@@ -13,6 +15,7 @@
 
 #include "core/config.h"
 #include "engines/engine.h"
+#include "scheduler/compute_queue.h"
 
 namespace harvis {
 
@@ -33,6 +36,8 @@ class Lease {
   ModelKind kind() const;
   // The device the model is resident on ("cpu", "gpu0", ...).
   const std::string& device() const { return device_; }
+  // The priority of its engine calls in the device's compute queue.
+  Priority priority() const { return priority_; }
 
   // Speech to text; options.threads is set from the CPU budget.
   Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
@@ -49,14 +54,24 @@ class Lease {
 
  private:
   friend class Scheduler;
-  Lease(Scheduler* scheduler, ModelEntry* model, std::string device)
-      : scheduler_(scheduler), model_(model), device_(std::move(device)) {}
-  // Threads an engine call on this model would like.
-  int WantedThreads() const;
+  // `compute`: the device's queue; null for an engine that computes elsewhere.
+  Lease(Scheduler* scheduler, ModelEntry* model, std::string device, Priority priority,
+        ComputeQueue* compute, bool on_gpu)
+      : scheduler_(scheduler), model_(model), device_(std::move(device)), priority_(priority),
+        compute_(compute), on_gpu_(on_gpu) {}
+  // Units of compute an engine call on this model asks for: one GPU share, or cores.
+  int WantedUnits() const;
+  // Runs fn(threads, grant) holding a `parallel` slot and the device's compute (grant
+  // null without a compute queue); both waits together last at most queue_timeout.
+  template <typename Fn>
+  auto WithCompute(bool yields, Fn&& fn) const -> decltype(fn(1, nullptr));
 
   Scheduler* scheduler_ = nullptr;
   ModelEntry* model_ = nullptr;
   std::string device_;
+  Priority priority_ = Priority::kNormal;
+  ComputeQueue* compute_ = nullptr;
+  bool on_gpu_ = false;
 };
 
 }  // namespace harvis

@@ -1,5 +1,7 @@
 #include "scheduler/ram_tier.h"
 
+#include <algorithm>
+
 namespace harvis {
 
 RamTier::RamTier(Ledger& ledger, std::string host_device, std::uint64_t capacity)
@@ -14,14 +16,15 @@ void RamTier::DropLocked(std::string model) {
   ledger_.Release(host_, Owner(model));
 }
 
-bool RamTier::Put(const std::string& model, WeightBlob blob) {
+bool RamTier::Put(const std::string& model, WeightBlob blob, bool make_room) {
   std::lock_guard lock(mu_);
   DropLocked(model);
   const std::uint64_t need = blob.accounted_bytes;
   if (need == 0 || need > capacity_) return false;
-  while (bytes_ + need > capacity_ && !lru_.empty()) DropLocked(lru_.back());
+  while (bytes_ + need > capacity_ && !lru_.empty() && make_room) DropLocked(lru_.back());
+  if (bytes_ + need > capacity_) return false;
   while (!ledger_.Reserve(host_, Owner(model), need).ok()) {
-    if (lru_.empty()) return false;  // the host budget is taken by models
+    if (lru_.empty() || !make_room) return false;  // the host budget is taken by models
     DropLocked(lru_.back());
   }
   lru_.push_front(model);
@@ -36,6 +39,11 @@ std::optional<WeightBlob> RamTier::Get(const std::string& model) {
   if (it == entries_.end()) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
   return it->second.blob;
+}
+
+std::uint64_t RamTier::Room() const {
+  std::lock_guard lock(mu_);
+  return std::min(capacity_ - bytes_, ledger_.Free(host_));
 }
 
 bool RamTier::Contains(const std::string& model) const {

@@ -25,10 +25,12 @@ class RamTier {
   // `host_device` is the ledger device charged; capacity 0 disables the tier.
   RamTier(Ledger& ledger, std::string host_device, std::uint64_t capacity);
 
-  // Keeps `blob` for `model`, replacing an older copy and dropping LRU entries to make
-  // room; returns false (keeping nothing) when it cannot fit in the capacity or the
-  // host budget.
-  bool Put(const std::string& model, WeightBlob blob);
+  // Keeps `blob` for `model`, replacing an older copy and, when `make_room`, dropping
+  // LRU entries to make room; returns false (keeping nothing) when it cannot fit in the
+  // capacity or the host budget.
+  bool Put(const std::string& model, WeightBlob blob, bool make_room = true);
+  // Bytes that fit without dropping an entry (capacity and host budget).
+  std::uint64_t Room() const;
   // The cached weights of `model` (marks them recently used), or nullopt.
   std::optional<WeightBlob> Get(const std::string& model);
   bool Contains(const std::string& model) const;

@@ -46,11 +46,11 @@ Scheduler::Scheduler(SchedulerOptions options, SchedulerDeps deps,
       clock_(deps.clock ? deps.clock : std::make_shared<SteadyClock>()),
       probe_(std::move(deps.probe)),
       tenant_(std::move(deps.tenant)),
+      forecast_(std::move(deps.forecast)),
       policy_(std::move(policy)),
       host_(host_index),
       metrics_(deps.metrics),
       ram_tier_(ledger_, "cpu", options_.ram_tier_capacity),
-      cpu_(options_.cpu_cores),
       store_(options_.state_dir.empty() ? "" : FootprintStore::PathIn(options_.state_dir)),
       queue_(options_.queue_size) {}
 
@@ -62,6 +62,10 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(std::vector<ModelConfig> mo
   }
   auto policy = MakeEvictionPolicy(options.policy);
   if (!policy.ok()) return policy.status();
+  if ((*policy)->NeedsForecast() && !deps.forecast) {
+    return Status(ErrorCode::kInvalidArgument, "scheduler policy '" + options.policy +
+                                                   "' needs a forecast of future requests (benchmarks only)");
+  }
   auto host = std::find_if(devices.begin(), devices.end(), [](const DeviceInfo& d) {
     return d.kind == DeviceKind::kCpu && d.id == "cpu";
   });
@@ -84,7 +88,10 @@ Status Scheduler::AddDevices(const std::vector<DeviceInfo>& devices) {
         return Status(ErrorCode::kInvalidArgument, "scheduler: duplicate device '" + d.id + "'");
       }
     }
-    devices_.push_back(std::make_unique<DeviceSlot>(d));
+    const int compute = d.kind == DeviceKind::kCpu
+                            ? static_cast<int>(std::floor(options_.cpu_cores))
+                            : (d.concurrency > 0 ? d.concurrency : options_.gpu_concurrency);
+    devices_.push_back(std::make_unique<DeviceSlot>(d, compute));
     ledger_.AddDevice(d.id, d.budget);
     metrics_.SetDeviceBudget(d.id, d.budget);
     metrics_.SetDeviceReserved(d.id, 0);
@@ -277,11 +284,19 @@ Result<Lease> Scheduler::AcquireLocked(const std::string& model, const AcquireOp
     mode.deadline = std::chrono::steady_clock::now() + options_.queue_timeout;
     if (Status st = EnsureLoaded(*m, mode, lk); !st.ok()) return st;
   }
-  ++m->leases;
-  m->last_used = now;
-  Touch(*m);
-  return Lease(this, m, DeviceId(m->device));
+  return LeaseLocked(*m, options.priority.value_or(m->config.priority));
 }
+
+Lease Scheduler::LeaseLocked(ModelEntry& m, Priority priority) {
+  ++m.leases;
+  m.last_used = clock_->Now();
+  Touch(m);
+  DeviceSlot& device = *devices_[m.device];
+  return Lease(this, &m, device.info.id, priority, m.engine->UsesLocalCpu() ? &device.compute : nullptr,
+               device.info.kind == DeviceKind::kGpu);
+}
+
+ComputeQueue& Scheduler::cpu() { return devices_[host_]->compute; }
 
 void Scheduler::ReleaseLease(ModelEntry& m) {
   bool wake_reaper = false;

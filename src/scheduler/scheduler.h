@@ -22,8 +22,10 @@
 //   2. Scheduler::mu_        — models' states, leases, the wait queue. Never held across
 //                              engine calls, probe polling or file I/O.
 //   3. RamTier::mu_
-//   4. Ledger::mu_, FootprintStore::mu_, CpuBudget::mu_, SchedulerMetrics (leaves).
-// Engine calls run with no scheduler lock held (a lease keeps the engine loaded).
+//   4. Ledger::mu_, FootprintStore::mu_, CpuBudget::mu_ (parallel slots),
+//      ComputeQueue::mu_, SchedulerMetrics (leaves).
+// Engine calls run with no scheduler lock held (a lease keeps the engine loaded); they
+// wait for compute (ComputeQueue) holding no lock. A load never waits for compute.
 #pragma once
 
 #include <atomic>
@@ -43,6 +45,7 @@
 #include "core/status.h"
 #include "engines/engine.h"
 #include "scheduler/clock.h"
+#include "scheduler/compute_queue.h"
 #include "scheduler/cpu_budget.h"
 #include "scheduler/eviction_policy.h"
 #include "scheduler/footprint_store.h"
@@ -105,13 +108,24 @@ class Scheduler {
   // The Turn leases each stage's model for the rest of the turn and prewarms the next.
   Turn BeginTurn(std::vector<std::string> pipeline, Priority priority = Priority::kRealtime);
   // Loads `model` now unless that would evict a model in `keep` or any leased model;
-  // never queues. Used by Turn in the background. Thread-safe.
-  Status Prewarm(const std::string& model, const std::vector<std::string>& keep);
+  // never queues. Once READY it is leased at `priority` for the caller, so that nothing
+  // evicts it before the turn reaches its stage (an empty Lease when it was not loaded:
+  // keep_alive 0, or another request is loading it). Used by Turn in the background.
+  // Thread-safe.
+  Result<Lease> Prewarm(const std::string& model, const std::vector<std::string>& keep,
+                        Priority priority);
   // Dry run of an admission decision: where `model` would go and whom it would evict.
   Result<AdmissionPlan> Plan(const std::string& model) const;
 
   // One pass of the keep-alive reaper (Start() runs it periodically). Thread-safe.
   void RunMaintenance();
+  // One prefetch step (Start() runs it after each maintenance pass), under policies
+  // that prefetch and while no request waits and no load runs: loads the most needed
+  // model whose weights are in the RAM tier onto a device with room (no eviction);
+  // else reads the most needed model's weights into the RAM tier's free room. "Most
+  // needed": reload time x reuse likelihood (or the soonest next use, with a forecast).
+  // Returns whether it moved a model. Blocking (reads a file); thread-safe.
+  bool RunPrefetch();
   // One reconciliation with the TenantSource (Start() runs it every tenant_interval
   // and soon after each request to a tenant model): adopts what the tenant loaded
   // itself, forgets what it dropped. No-op without a tenant or tenant models.
@@ -130,7 +144,8 @@ class Scheduler {
   void SetEventListener(EventListener listener);
 
   const EvictionPolicy& policy() const { return *policy_; }
-  CpuBudget& cpu() { return cpu_; }
+  // The host's compute queue (its CPU cores).
+  ComputeQueue& cpu();
   bool HasModel(const std::string& model) const;
   const SchedulerOptions& options() const { return options_; }
 
@@ -151,7 +166,10 @@ class Scheduler {
 
   Result<Lease> AcquireLocked(const std::string& model, const AcquireOptions& options);
   Status LoadLocked(const std::string& model, const LoadOptions& options);
-  Status PrewarmLocked(const std::string& model, const std::vector<std::string>& keep);
+  Result<Lease> PrewarmLocked(const std::string& model, const std::vector<std::string>& keep,
+                              Priority priority);
+  // A new lease on READY `m`. Requires mu_.
+  Lease LeaseLocked(ModelEntry& m, Priority priority);
 
   // --- admission and loading (scheduler_load.cpp) ---
   Status EnsureLoaded(ModelEntry& m, const LoadMode& mode, Lock& lk);
@@ -193,6 +211,15 @@ class Scheduler {
   void Touch(ModelEntry& m);  // tenant models: tenant_stamp = now
   void SaveMeasurements();  // writes the footprint store if a load changed it; no locks held
 
+  // --- prefetch (scheduler_prefetch.cpp) ---
+  bool PrefetchToDevice();
+  bool PrefetchToRamTier();
+  // How much `m` is needed next (higher: sooner or costlier), nullopt: not at all.
+  // Requires mu_.
+  std::optional<double> NeedScore(const ModelEntry& m, Clock::TimePoint now) const;
+  // No request waits for room and no model is loading or unloading. Requires mu_.
+  bool Quiet() const;
+
   // --- helpers (scheduler.cpp) ---
   ModelEntry* Find(const std::string& model) const;
   std::uint64_t PredictBytes(const ModelEntry& m) const;
@@ -212,6 +239,7 @@ class Scheduler {
   std::shared_ptr<const Clock> clock_;
   std::shared_ptr<DeviceMemoryProbe> probe_;
   std::shared_ptr<TenantSource> tenant_;
+  std::shared_ptr<const UsageForecast> forecast_;
   bool has_tenant_models_ = false;  // fixed after Create
   std::unique_ptr<EvictionPolicy> policy_;
   const size_t host_;  // index of the host device in devices_
@@ -219,7 +247,6 @@ class Scheduler {
   Ledger ledger_;
   SchedulerMetrics metrics_;
   RamTier ram_tier_;
-  CpuBudget cpu_;
   FootprintStore store_;
   std::vector<std::unique_ptr<DeviceSlot>> devices_;
   std::vector<std::unique_ptr<ModelEntry>> models_;  // fixed after Create

@@ -70,26 +70,35 @@ std::vector<PreloadResult> Scheduler::Preload() {
   return results;
 }
 
-Status Scheduler::Prewarm(const std::string& model, const std::vector<std::string>& keep) {
-  Status st = PrewarmLocked(model, keep);
+Result<Lease> Scheduler::Prewarm(const std::string& model, const std::vector<std::string>& keep,
+                                  Priority priority) {
+  Result<Lease> lease = PrewarmLocked(model, keep, priority);
   SaveMeasurements();
-  return st;
+  return lease;
 }
 
-Status Scheduler::PrewarmLocked(const std::string& model, const std::vector<std::string>& keep) {
+Result<Lease> Scheduler::PrewarmLocked(const std::string& model, const std::vector<std::string>& keep,
+                                       Priority priority) {
   Lock lk(mu_);
   ModelEntry* m = Find(model);
   if (m == nullptr) return Status(ErrorCode::kNotFound, "model '" + model + "' not found");
-  if (m->state == ModelState::kReady || m->state == ModelState::kLoading) return Status::Ok();
-  if (KeepAlive(*m) == Duration(0)) return Status::Ok();  // it would be unloaded at once
-  LoadMode mode;
-  mode.priority = m->config.priority;
-  mode.may_queue = false;
-  mode.deadline = std::chrono::steady_clock::now() + options_.queue_timeout;
-  for (const std::string& name : keep) {
-    if (const ModelEntry* k = Find(name)) mode.protect.push_back(k);
+  if (m->state == ModelState::kLoading) return Lease();  // another request loads it
+  if (m->state != ModelState::kReady) {
+    if (KeepAlive(*m) == Duration(0)) return Lease();  // it would be unloaded at once
+    LoadMode mode;
+    mode.priority = m->config.priority;
+    mode.may_queue = false;
+    mode.deadline = std::chrono::steady_clock::now() + options_.queue_timeout;
+    for (const std::string& name : keep) {
+      if (const ModelEntry* k = Find(name)) mode.protect.push_back(k);
+    }
+    if (Status st = EnsureLoaded(*m, mode, lk); !st.ok()) return st;
   }
-  return EnsureLoaded(*m, mode, lk);
+  if (m->state != ModelState::kReady || m->unload_requested) return Lease();
+  // The turn's request for this model: from now on it is held for the turn.
+  m->usage.Record(clock_->Now());
+  m->InvalidateScore();
+  return LeaseLocked(*m, priority);
 }
 
 Result<AdmissionPlan> Scheduler::Plan(const std::string& model) const {
@@ -175,6 +184,10 @@ std::vector<DeviceSnapshot> Scheduler::ListDevices() const {
     for (const auto& m : models_) {
       if (m->device == d) s.models.push_back(m->config.name);
     }
+    const ComputeQueue::Stats compute = devices_[d]->compute.stats();
+    s.compute_capacity = compute.capacity;
+    s.compute_in_use = compute.in_use;
+    std::copy(std::begin(compute.waiting), std::end(compute.waiting), s.compute_waiting);
     out.push_back(std::move(s));
   }
   return out;
@@ -183,6 +196,15 @@ std::vector<DeviceSnapshot> Scheduler::ListDevices() const {
 Status Scheduler::CheckInvariants() const {
   Lock lk(mu_);
   if (Status st = ledger_.CheckInvariant(); !st.ok()) return st;
+  for (const auto& d : devices_) {
+    const ComputeQueue::Stats c = d->compute.stats();
+    if (c.in_use > c.capacity || c.max_in_use > c.capacity || c.inversions > 0) {
+      return Status(ErrorCode::kInternal,
+                    "device '" + d->info.id + "' compute: " + std::to_string(c.max_in_use) +
+                        " units at most of " + std::to_string(c.capacity) + ", " +
+                        std::to_string(c.inversions) + " grants ahead of a waiting realtime call");
+    }
+  }
   for (const auto& m : models_) {
     const std::string& name = m->config.name;
     if (m->leases < 0 || (m->leases > 0 && m->state != ModelState::kReady)) {
@@ -216,7 +238,9 @@ SchedulerOptions SchedulerOptionsFromConfig(const Config& config, double allocat
   o.queue_size = static_cast<size_t>(std::max(0, config.scheduler.queue_size));
   o.queue_timeout = config.scheduler.queue_timeout;
   o.cpu_cores = allocated_cores * config.budgets.cpu_fraction;
-  o.ram_tier_capacity = host_ram_budget / 2;
+  o.gpu_concurrency = config.scheduler.gpu_concurrency;
+  o.prefetch = config.scheduler.prefetch;
+  o.ram_tier_capacity = host_ram_budget;  // a cache: host-placed models take it back
   o.state_dir = config.state_dir;
   o.tenant_device = config.ollama.device;
   return o;
@@ -239,6 +263,7 @@ std::vector<DeviceInfo> DevicesFromConfig(const Config& config, std::uint64_t ho
       info.kind = d.kind;
       info.total = d.memory;
       info.simulated = d.simulated;
+      info.concurrency = d.concurrency;
       if (d.kind == DeviceKind::kGpu) {
         info.budget = std::min(d.memory, config.budgets.gpu_memory);
         info.gpu_index = d.simulated ? -1 : gpu_index++;

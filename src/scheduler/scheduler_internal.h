@@ -12,8 +12,9 @@
 namespace harvis {
 
 struct Scheduler::DeviceSlot {
-  explicit DeviceSlot(DeviceInfo i) : info(std::move(i)) {}
+  DeviceSlot(DeviceInfo i, int compute_units) : info(std::move(i)), compute(compute_units) {}
   const DeviceInfo info;
+  ComputeQueue compute;        // GPU shares, or the host's CPU cores
   std::mutex load_mu;          // one load (or pressure eviction) at a time on this device
   std::uint64_t leaked = 0;    // guarded by Scheduler::mu_
 };
@@ -37,6 +38,7 @@ struct Scheduler::LoadMode {
   bool may_queue = true;
   std::optional<size_t> device;              // forced placement
   std::vector<const ModelEntry*> protect;    // never victims (prewarm)
+  bool no_victims = false;                   // only free room (prefetch)
   std::chrono::steady_clock::time_point deadline;  // for queue and unload waits
 };
 

@@ -191,14 +191,14 @@ std::optional<Scheduler::AdmitPlan> Scheduler::PlanOn(const ModelEntry& m, size_
                                                       const LoadMode& mode) const {
   const std::string& id = DeviceId(d);
   if (need > ledger_.Budget(id)) return std::nullopt;
-  std::uint64_t free = ledger_.Free(id) + (d == host_ ? ram_tier_.bytes() : 0);
+  std::uint64_t free = ledger_.Free(id) + (d == host_ && !mode.no_victims ? ram_tier_.bytes() : 0);
   const Clock::TimePoint now = clock_->Now();
   AdmitPlan plan;
   plan.device = d;
   if (m.group >= 0) {
     for (ModelEntry* g : groups_[static_cast<size_t>(m.group)]) {
       if (g == &m || !(g->Resident() || g->state == ModelState::kLoading)) continue;
-      if (!Evictable(*g, mode)) return std::nullopt;  // leased, pinned or in transition
+      if (mode.no_victims || !Evictable(*g, mode)) return std::nullopt;  // leased, pinned, moving
       plan.victims.push_back(g);
       double reload = 0, likelihood = 0;
       ScoreOf(*g, now, &reload, &likelihood);
@@ -211,6 +211,7 @@ std::optional<Scheduler::AdmitPlan> Scheduler::PlanOn(const ModelEntry& m, size_
     plan.leftover = free - need;
     return plan;
   }
+  if (mode.no_victims) return std::nullopt;
   // The hot path of an admission: no allocation once the scratch buffers have grown.
   std::vector<VictimCandidate>& candidates = scratch_.candidates;
   std::vector<ModelEntry*>& owners = scratch_.owners;
@@ -229,6 +230,7 @@ std::optional<Scheduler::AdmitPlan> Scheduler::PlanOn(const ModelEntry& m, size_
     c.keep_alive = ka;
     c.expires_at = ka == kForever ? Clock::TimePoint::max() : x.idle_since + ka;
     c.expired = IdleExpired(x, ka, now);
+    if (forecast_) c.next_use_s = forecast_->SecondsToNextUse(x.config.name, now);
     owners.push_back(xp.get());
   }
   std::vector<size_t>& chosen = scratch_.chosen;
@@ -254,12 +256,17 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
   request.weights = blob ? &*blob : nullptr;
   lk.unlock();
   const auto before = probe_ ? probe_->UsedBytes(info.id) : std::nullopt;
-  const Clock::TimePoint start = clock_->Now();
-  // Loads take cores from the CPU budget too, except for a remote engine (Ollama).
+  double seconds = 0;  // the engine's own load time: reload cost and eviction use it
+  // The device's load lock is held: a load never waits for compute. On the host it
+  // takes the cores free now (else one thread); elsewhere one host thread.
   auto load = [&] {
-    CpuGrant grant = m.engine->UsesLocalCpu() ? cpu_.Acquire(4) : CpuGrant();
-    request.threads = std::max(1, grant.threads());
-    return m.engine->Load(request);
+    std::optional<ComputeGrant> grant;
+    if (info.kind == DeviceKind::kCpu && m.engine->UsesLocalCpu()) grant = cpu().TryAcquire(4);
+    request.threads = grant ? grant->units() : 1;
+    const Clock::TimePoint start = clock_->Now();
+    Status st = m.engine->Load(request);
+    seconds = SecondsBetween(start, clock_->Now());
+    return st;
   };
   Status st = load();
   if (st.code() == ErrorCode::kResourceExhausted && !m.tenant_name.empty()) {
@@ -269,7 +276,6 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
     lk.unlock();
     if (freed > 0) st = load();
   }
-  const double seconds = SecondsBetween(start, clock_->Now());
   const std::uint64_t measured = st.ok() ? Measure(m, d, before) : 0;
   if (st.ok() && blob) ram_tier_.Drop(m.config.name);
   lk.lock();
@@ -329,6 +335,7 @@ void Scheduler::FinishGoodLoad(ModelEntry& m, std::uint64_t measured, double sec
   m.InvalidateScore();
   ++m.load_count;
   m.failures = 0;
+  m.prefetch_failed = false;
   m.last_error.clear();
   m.idle_since = clock_->Now();
   SetState(m, ModelState::kReady);

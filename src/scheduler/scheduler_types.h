@@ -32,6 +32,7 @@ struct DeviceInfo {
   std::uint64_t budget = 0;  // what the ledger allows
   bool simulated = false;    // a test double: accounts memory only
   int gpu_index = -1;        // CUDA ordinal of a real GPU
+  int concurrency = 0;       // GPU: concurrent engine calls; 0: SchedulerOptions default
 };
 
 struct SchedulerOptions {
@@ -39,7 +40,11 @@ struct SchedulerOptions {
   size_t queue_size = 256;      // per priority
   Duration queue_timeout = std::chrono::seconds(30);
   std::uint64_t ram_tier_capacity = 0;  // bytes of host RAM for evicted weights; 0: off
-  double cpu_cores = 1;                 // allocated cores x cpu_fraction
+  double cpu_cores = 1;                 // allocated cores x cpu_fraction: the host's compute
+  int gpu_concurrency = 8;              // compute shares of a GPU without its own setting
+  // Under policies that prefetch (cost): while nothing waits, weights of the models most
+  // likely needed next go into the RAM tier, and from there onto a device with room.
+  bool prefetch = true;
   std::string state_dir;                // empty: measurements are not persisted
   Duration maintenance_interval = std::chrono::seconds(1);
   Duration reuse_horizon = std::chrono::seconds(60);  // "needed again soon"
@@ -78,12 +83,22 @@ class TenantSource {
   virtual Status Evict(const std::string& name) = 0;
 };
 
+// Knowledge of future requests: the clairvoyant reference policy of the benchmarks
+// (bench/trace_replay_bench) uses it; a server has none. Must be thread-safe.
+class UsageForecast {
+ public:
+  virtual ~UsageForecast() = default;
+  // Seconds from `now` until `model` is needed next; infinity when never again.
+  virtual double SecondsToNextUse(const std::string& model, std::chrono::steady_clock::time_point now) const = 0;
+};
+
 struct SchedulerDeps {
   const EngineRegistry* engines = nullptr;    // required; must outlive the scheduler
   std::shared_ptr<const Clock> clock;         // default: SteadyClock
   std::shared_ptr<DeviceMemoryProbe> probe;   // default: none (engine footprints)
   prometheus::Registry* metrics = nullptr;    // optional; must outlive the scheduler
   std::shared_ptr<TenantSource> tenant;       // optional (Ollama as a tenant)
+  std::shared_ptr<const UsageForecast> forecast;  // required by policy "clairvoyant" only
 };
 
 struct AcquireOptions {
@@ -132,6 +147,10 @@ struct DeviceSnapshot {
   std::uint64_t ram_tier_bytes = 0;  // host only: part of `reserved`
   std::uint64_t leaked_bytes = 0;
   std::vector<std::string> models;  // resident (loading, ready, unloading)
+  // Compute: GPU shares or host cores, in use and waiting (by priority).
+  int compute_capacity = 0;
+  int compute_in_use = 0;
+  int compute_waiting[3] = {0, 0, 0};  // realtime, normal, batch
 };
 
 struct PreloadResult {

@@ -126,6 +126,7 @@ void Scheduler::MaintenanceLoop() {
     tenant_wanted_ = false;
     lk.unlock();
     RunMaintenance();
+    RunPrefetch();
     if (tenant_now) {
       ReconcileTenant();
       next_tenant = std::chrono::steady_clock::now() + options_.tenant_interval;

@@ -2,6 +2,8 @@
 // its pipeline (STT, LLM, TTS model names) up front. Stage(i) leases stage i's model
 // for the rest of the turn and starts loading stage i+1's model in the background, but
 // only when that evicts nothing the turn still needs (stages i.. and leased models).
+// A prewarmed model is leased at once, so that no other request evicts it before the
+// turn reaches its stage.
 //
 // Thread safety: a Turn is used by one thread (the request's); its background prewarm
 // runs on a thread it owns and joins. Move-only; must not outlive its Scheduler.
@@ -21,7 +23,8 @@ class Scheduler;
 
 class Turn {
  public:
-  Turn(Turn&&) noexcept = default;
+  // Joins the other's prewarm first (its thread writes into the turn).
+  Turn(Turn&& other) noexcept;
   Turn& operator=(Turn&&) = delete;
   Turn(const Turn&) = delete;
   ~Turn() { End(); }
@@ -39,11 +42,15 @@ class Turn {
   Turn(Scheduler* scheduler, std::vector<std::string> pipeline, Priority priority);
   void JoinPrewarm();
 
+  static constexpr size_t kNoStage = static_cast<size_t>(-1);
+
   Scheduler* scheduler_;
   std::vector<std::string> pipeline_;
   Priority priority_;
   std::vector<Lease> leases_;  // by stage
   std::thread prewarm_;
+  size_t prewarm_stage_ = kNoStage;  // the stage the running prewarm is for
+  Lease prewarm_lease_;               // written by the prewarm thread; read after the join
 };
 
 }  // namespace harvis

@@ -110,6 +110,12 @@ std::optional<WeightBlob> SimulatedEngine::ExportWeights() {
   return WeightBlob{nullptr, options_.memory};
 }
 
+Result<WeightBlob> SimulatedEngine::ReadWeights() const {
+  if (!options_.from_memory) return Status(ErrorCode::kInvalidArgument, "simulated model '" + model_.name + "' has from_memory: false");
+  SleepFor(std::max(Duration(0), options_.load_time - options_.RamLoadTime()));
+  return WeightBlob{nullptr, options_.memory};
+}
+
 void SimulatedEngine::Unload() { loaded_.store(false); }
 
 Status SimulatedEngine::CheckLoaded() const {

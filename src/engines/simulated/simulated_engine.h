@@ -59,6 +59,8 @@ class SimulatedEngine final : public Engine {
   Status Load(const LoadRequest& request) override;
   std::uint64_t FootprintBytes() const override;
   std::optional<WeightBlob> ExportWeights() override;
+  // Takes load_time - ram_load_time (the disk read) and accounts the declared memory.
+  Result<WeightBlob> ReadWeights() const override;
   void Unload() override;
 
   Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,

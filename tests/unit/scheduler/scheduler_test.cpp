@@ -490,9 +490,14 @@ TEST(SchedulerTest, PrewarmRefusesToEvictProtectedModels) {
                       {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}).ok());
   ASSERT_TRUE(h.scheduler->Acquire("a").ok());
   ASSERT_TRUE(h.scheduler->Acquire("b").ok());
-  EXPECT_EQ(h.scheduler->Prewarm("c", {"a", "b"}).code(), ErrorCode::kResourceExhausted);
-  EXPECT_TRUE(h.scheduler->Prewarm("c", {"a"}).ok());
+  EXPECT_EQ(h.scheduler->Prewarm("c", {"a", "b"}, Priority::kRealtime).status().code(),
+            ErrorCode::kResourceExhausted);
+  auto lease = h.scheduler->Prewarm("c", {"a"}, Priority::kRealtime);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_TRUE(lease->valid());  // held for the turn: nothing evicts it before its stage
+  EXPECT_EQ(lease->priority(), Priority::kRealtime);
   EXPECT_EQ(h.State("b"), "unloaded");
+  EXPECT_EQ(h.scheduler->GetModel("c")->leases, 1);
 }
 
 TEST(SchedulerTest, EngineCallsGetThreadsFromTheCpuBudget) {

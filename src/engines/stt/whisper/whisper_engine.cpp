@@ -288,6 +288,14 @@ std::optional<WeightBlob> WhisperEngine::ExportWeights() {
   return WeightBlob{bytes_, bytes_->size()};
 }
 
+Result<WeightBlob> WhisperEngine::ReadWeights() const {
+  if (model_.path.empty()) return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': no model path");
+  auto bytes = ReadModelFile(model_.path);
+  if (!bytes.ok()) return bytes.status();
+  if (auto info = InspectWhisperModel(**bytes, model_.path); !info.ok()) return info.status();
+  return WeightBlob{*bytes, (*bytes)->size()};
+}
+
 void WhisperEngine::Unload() {
   {
     std::unique_lock lock(mu_);

@@ -95,6 +95,8 @@ class WhisperEngine final : public Engine {
   std::uint64_t FootprintBytes() const override;
   // The model file's bytes, shared (no copy) with the RAM tier; nullopt when unloaded.
   std::optional<WeightBlob> ExportWeights() override;
+  // The model file's bytes, checked to be a whisper.cpp model.
+  Result<WeightBlob> ReadWeights() const override;
   void Unload() override;
 
   Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
