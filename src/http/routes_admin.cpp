@@ -109,7 +109,13 @@ json DevicesJson(const ApiContext& ctx) {
                        {"reserved_bytes", d.reserved},
                        {"ram_tier_bytes", d.ram_tier_bytes},
                        {"leaked_bytes", d.leaked_bytes},
-                       {"models", d.models}});
+                       {"models", d.models},
+                       {"compute", {{"capacity", d.compute_capacity},
+                                    {"in_use", d.compute_in_use},
+                                    {"waiting", {{"realtime", d.compute_waiting[0]},
+                                                 {"normal", d.compute_waiting[1]},
+                                                 {"batch", d.compute_waiting[2]}}},
+                                    {"yields", d.compute_yields}}}});
   }
   return devices;
 }

@@ -52,7 +52,9 @@ struct ModelEntry {
   int failures = 0;  // consecutive
   Clock::TimePoint retry_at{};
   UsageHistory usage;
-  bool prefetch_failed = false;  // its weights could not be read; not retried until a load
+  // Not prefetched until its next request: its weights could not be read, an admin (or
+  // a low_vram turn) unloaded it on purpose, or it made room for the tenant.
+  bool skip_prefetch = false;
   // Tenant models only: adopted from the tenant (loaded there, not by us), and the
   // real time of the last state or lease change (a reconciliation only trusts a
   // tenant answer fetched after it).

@@ -102,6 +102,7 @@ Status Scheduler::AddDevices(const std::vector<DeviceInfo>& devices) {
   for (Priority p : {Priority::kRealtime, Priority::kNormal, Priority::kBatch}) {
     metrics_.SetQueueDepth(PriorityLabel(p), 0);
   }
+  PublishCompute();
   return Status::Ok();
 }
 
@@ -278,6 +279,7 @@ Result<Lease> Scheduler::AcquireLocked(const std::string& model, const AcquireOp
   const Clock::TimePoint now = clock_->Now();
   m->usage.Record(now);
   m->InvalidateScore();
+  m->skip_prefetch = false;
   if (m->state != ModelState::kReady || m->unload_requested) {  // slow path: load
     LoadMode mode;
     mode.priority = options.priority.value_or(m->config.priority);

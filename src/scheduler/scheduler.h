@@ -200,6 +200,7 @@ class Scheduler {
   bool IdleExpired(const ModelEntry& m, Duration keep_alive, Clock::TimePoint now) const;
   Duration KeepAlive(const ModelEntry& m) const;
   void MaintenanceLoop();
+  void PublishCompute();  // compute gauges of every device (maintenance thread)
   // Releases the ledger entry of a model whose memory is already gone (the engine
   // unloaded it, or the tenant dropped it); requires mu_, state UNLOADING.
   void FinishUnload(ModelEntry& m, const std::string& reason, std::uint64_t leaked);

@@ -188,6 +188,7 @@ std::vector<DeviceSnapshot> Scheduler::ListDevices() const {
     s.compute_capacity = compute.capacity;
     s.compute_in_use = compute.in_use;
     std::copy(std::begin(compute.waiting), std::end(compute.waiting), s.compute_waiting);
+    s.compute_yields = compute.yields;
     out.push_back(std::move(s));
   }
   return out;

@@ -335,7 +335,6 @@ void Scheduler::FinishGoodLoad(ModelEntry& m, std::uint64_t measured, double sec
   m.InvalidateScore();
   ++m.load_count;
   m.failures = 0;
-  m.prefetch_failed = false;
   m.last_error.clear();
   m.idle_since = clock_->Now();
   SetState(m, ModelState::kReady);

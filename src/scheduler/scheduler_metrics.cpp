@@ -44,6 +44,18 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry* registry) {
                       .Name("harvis_queue_depth")
                       .Help("Requests waiting for room, by priority")
                       .Register(*registry);
+  compute_capacity_ = &BuildGauge()
+                           .Name("harvis_compute_capacity")
+                           .Help("Concurrent engine calls a device runs: GPU shares, or host CPU cores")
+                           .Register(*registry);
+  compute_in_use_ = &BuildGauge()
+                         .Name("harvis_compute_in_use")
+                         .Help("Compute units of the device held by engine calls")
+                         .Register(*registry);
+  compute_waiting_ = &BuildGauge()
+                          .Name("harvis_compute_waiting")
+                          .Help("Engine calls waiting for the device's compute, by priority")
+                          .Register(*registry);
 }
 
 prometheus::Gauge* SchedulerMetrics::Gauge(prometheus::Family<prometheus::Gauge>* family,
@@ -81,6 +93,17 @@ void SchedulerMetrics::CountEviction(const std::string& model, const std::string
 
 void SchedulerMetrics::AddLeaked(const std::string& device, std::uint64_t bytes) {
   if (auto* g = Gauge(leaked_, {{"device", device}})) g->Increment(static_cast<double>(bytes));
+}
+
+void SchedulerMetrics::SetCompute(const std::string& device, int capacity, int in_use,
+                                  const int waiting[3]) {
+  if (compute_capacity_ == nullptr) return;
+  compute_capacity_->Add({{"device", device}}).Set(capacity);
+  compute_in_use_->Add({{"device", device}}).Set(in_use);
+  const char* labels[3] = {"realtime", "normal", "batch"};
+  for (int p = 0; p < 3; ++p) {
+    compute_waiting_->Add({{"device", device}, {"priority", labels[p]}}).Set(waiting[p]);
+  }
 }
 
 void SchedulerMetrics::SetQueueDepth(const std::string& priority, size_t depth) {

@@ -48,7 +48,7 @@ bool Scheduler::PrefetchToDevice() {
   double best_score = 0;
   for (const auto& mp : models_) {
     ModelEntry& m = *mp;
-    if (m.state != ModelState::kUnloaded || KeepAlive(m) == Duration(0) ||
+    if (m.state != ModelState::kUnloaded || m.skip_prefetch || KeepAlive(m) == Duration(0) ||
         !ram_tier_.Contains(m.config.name)) {
       continue;
     }
@@ -82,7 +82,7 @@ bool Scheduler::PrefetchToRamTier() {
   double best_score = 0;
   for (const auto& mp : models_) {
     ModelEntry& m = *mp;
-    if (m.state != ModelState::kUnloaded || m.prefetch_failed || !m.engine->CanLoadFromMemory() ||
+    if (m.state != ModelState::kUnloaded || m.skip_prefetch || !m.engine->CanLoadFromMemory() ||
         PredictBytes(m) > room || ram_tier_.Contains(m.config.name)) {
       continue;
     }
@@ -97,7 +97,7 @@ bool Scheduler::PrefetchToRamTier() {
   Result<WeightBlob> blob = best->engine->ReadWeights();  // no lock held: reads the file
   lk.lock();
   if (!blob.ok()) {
-    best->prefetch_failed = true;
+    best->skip_prefetch = true;
     spdlog::warn("prefetch of '{}' into the RAM tier failed: {}", best->config.name,
                  blob.status().message());
     return false;

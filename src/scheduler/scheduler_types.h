@@ -151,6 +151,7 @@ struct DeviceSnapshot {
   int compute_capacity = 0;
   int compute_in_use = 0;
   int compute_waiting[3] = {0, 0, 0};  // realtime, normal, batch
+  long compute_yields = 0;             // units handed over between tokens, ever
 };
 
 struct PreloadResult {

@@ -114,6 +114,13 @@ void Scheduler::RunMaintenance() {
   }
 }
 
+void Scheduler::PublishCompute() {
+  for (const auto& d : devices_) {
+    const ComputeQueue::Stats s = d->compute.stats();
+    metrics_.SetCompute(d->info.id, s.capacity, s.in_use, s.waiting);
+  }
+}
+
 void Scheduler::MaintenanceLoop() {
   Lock lk(mu_);
   auto next_tenant = std::chrono::steady_clock::now();
@@ -127,6 +134,7 @@ void Scheduler::MaintenanceLoop() {
     lk.unlock();
     RunMaintenance();
     RunPrefetch();
+    PublishCompute();
     if (tenant_now) {
       ReconcileTenant();
       next_tenant = std::chrono::steady_clock::now() + options_.tenant_interval;
@@ -236,7 +244,10 @@ int Scheduler::EvictOwnIdleOn(size_t d, Lock& lk) {
     if (x->device == d && x->tenant_name.empty() && Evictable(*x, mode)) victims.push_back(x.get());
   }
   for (ModelEntry* v : victims) BeginUnload(*v, "tenant-oom");
-  for (ModelEntry* v : victims) UnloadEngine(*v, "tenant-oom", lk);
+  for (ModelEntry* v : victims) {
+    UnloadEngine(*v, "tenant-oom", lk);
+    v->skip_prefetch = true;  // the tenant needs that memory: prefetch must not refill it
+  }
   if (!victims.empty()) {
     spdlog::warn("{} ran out of memory on {}: evicted {} idle model(s) of ours",
                  tenant_ ? tenant_->label() : std::string("tenant"), DeviceId(d), victims.size());
@@ -300,6 +311,7 @@ Status Scheduler::Unload(const std::string& model, bool force) {
     if (m->state != ModelState::kReady || m->leases > 0 || m->device != d) continue;
     BeginUnload(*m, "admin");
     UnloadEngine(*m, "admin", lk);
+    m->skip_prefetch = true;  // unloaded on purpose: prefetch must not bring it back
     return Status::Ok();
   }
 }

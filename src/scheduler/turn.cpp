@@ -31,16 +31,17 @@ Result<const Lease*> Turn::Stage(size_t i) {
   // Already leased: nothing new to prewarm, no need to wait for the prewarm.
   if (i != prewarm_stage_ && leases_[i].valid()) return &leases_[i];
   JoinPrewarm();
-  if (leases_[i].valid()) return &leases_[i];  // the prewarm leased it
-  // The same model may serve two stages: share the first lease.
-  for (size_t k = 0; k < i; ++k) {
-    if (pipeline_[k] == pipeline_[i] && leases_[k].valid()) return &leases_[k];
+  if (!leases_[i].valid()) {  // else the prewarm leased it
+    // The same model may serve two stages: share the first lease.
+    for (size_t k = 0; k < i; ++k) {
+      if (pipeline_[k] == pipeline_[i] && leases_[k].valid()) return &leases_[k];
+    }
+    AcquireOptions options;
+    options.priority = priority_;
+    auto lease = scheduler_->Acquire(pipeline_[i], options);
+    if (!lease.ok()) return lease.status();
+    leases_[i] = std::move(lease).value();
   }
-  AcquireOptions options;
-  options.priority = priority_;
-  auto lease = scheduler_->Acquire(pipeline_[i], options);
-  if (!lease.ok()) return lease.status();
-  leases_[i] = std::move(lease).value();
   // Prewarm the next stage's model without evicting anything this turn still needs.
   if (i + 1 < pipeline_.size() && !pipeline_[i + 1].empty()) {
     std::vector<std::string> keep(pipeline_.begin() + static_cast<long>(i), pipeline_.end());

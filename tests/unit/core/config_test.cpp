@@ -149,6 +149,21 @@ TEST(Config, AudioStoreSizeAndTtl) {
   ExpectError("audio_store:\n  path: /tmp\n", "2", "audio_store");
 }
 
+TEST(Config, ComputeConcurrencyAndPrefetch) {
+  auto c = Parse(
+      "scheduler:\n  gpu_concurrency: 3\n  prefetch: false\n"
+      "devices:\n  - { id: gpu0, kind: gpu, memory: 24GiB, simulated: true, concurrency: 2 }\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->scheduler.gpu_concurrency, 3);
+  EXPECT_FALSE(c->scheduler.prefetch);
+  EXPECT_EQ(c->devices.at(0).concurrency, 2);
+  EXPECT_EQ(Parse("")->scheduler.gpu_concurrency, 8);
+  EXPECT_TRUE(Parse("")->scheduler.prefetch);
+  ExpectError("scheduler:\n  gpu_concurrency: 0\n", "2", "scheduler.gpu_concurrency");
+  ExpectError("scheduler:\n  prefetch: maybe\n", "2", "scheduler.prefetch");
+  ExpectError("devices:\n  - { id: cpu, kind: cpu, concurrency: 4 }\n", "2", "devices[0].concurrency");
+}
+
 TEST(Config, ModelRulesAreChecked) {
   ExpectError("models:\n  - {kind: stt, engine: whisper}\n", "2", "models[0].name");
   ExpectError("models:\n  - {name: a, kind: video, engine: whisper}\n", "2", "models[0].kind");

@@ -129,6 +129,16 @@ TEST(SimulatedEngineTest, LoadFromRamTakesRamLoadTime) {
   EXPECT_EQ(static_cast<SimulatedEngine*>(disk_only.get())->loads_from_memory(), 0);
 }
 
+TEST(SimulatedEngineTest, ReadWeightsAccountsTheDeclaredMemoryWithoutLoading) {
+  auto e = Make(SimModel("m", ModelKind::kLlm));
+  auto blob = e->ReadWeights();
+  ASSERT_TRUE(blob.ok()) << blob.status().message();
+  EXPECT_EQ(blob->accounted_bytes, 2 * kGiB);
+  EXPECT_EQ(e->FootprintBytes(), 0u);  // nothing was loaded
+  auto no_ram = Make(SimModel("n", ModelKind::kLlm, {{"from_memory", "false"}}));
+  EXPECT_FALSE(no_ram->ReadWeights().ok());
+}
+
 TEST(SimulatedEngineTest, FailLoadTrueAlwaysFails) {
   auto engine = Make(SimModel("bad", ModelKind::kStt, {{"fail_load", "true"}}));
   Status st = engine->Load(LoadRequest{});

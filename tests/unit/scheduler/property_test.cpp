@@ -5,8 +5,12 @@
 //   - pinned models are never evicted (only an explicit admin unload may remove them);
 //   - leased models are never unloaded;
 //   - two models of one exclusive group are never resident together;
-//   - every request ends (all threads join; started == finished).
-// No timing is asserted; load and inference times are 0.
+//   - every request ends (all threads join; started == finished);
+//   - compute (issue 10): no device ever has more calls than its concurrency (GPU
+//     shares, host cores), and no normal or batch call is granted compute while a
+//     realtime call waits (CheckInvariants); requests come at every priority and chats
+//     yield between tokens, so realtime calls wait at most one token step.
+// No timing is asserted; loads take no time and a chat sleeps ~1 ms over its tokens.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -42,12 +46,14 @@ std::vector<ModelConfig> Models() {
   m.push_back(Model("stt-large", 3, ModelKind::kStt));
   m.back().options["fail_load"] = "0.05";
   m.push_back(Model("llm-3b", 4, ModelKind::kLlm));
+  m.back().options["infer_time"] = "1ms";  // tokens to yield between
   m.push_back(Model("llm-8b", 8, ModelKind::kLlm));
   m.back().keep_alive = kForever;
   m.push_back(Model("llm-14b", 12, ModelKind::kLlm));
   m.back().options["fail_load"] = "0.1";
   m.push_back(Model("llm-cpu", 6, ModelKind::kLlm));
   m.back().device = "cpu";
+  m.back().options["infer_time"] = "1ms";
   m.push_back(Model("tts-a", 1, ModelKind::kTts));
   m.back().group = "voices";
   m.push_back(Model("tts-b", 2, ModelKind::kTts));
@@ -122,8 +128,10 @@ void Step(Harness& h, const std::vector<std::string>& names, std::mt19937& rng, 
   auto pick = [&] { return names[std::uniform_int_distribution<size_t>(0, names.size() - 1)(rng)]; };
   const int op = std::uniform_int_distribution<int>(0, 99)(rng);
   ++c.started;
-  if (op < 60) {  // a request
-    auto lease = h.scheduler->Acquire(pick());
+  if (op < 60) {  // a request, at any priority
+    AcquireOptions options;
+    options.priority = static_cast<Priority>(rng() % 3);
+    auto lease = h.scheduler->Acquire(pick(), options);
     c.Count(lease.status());
     if (lease.ok()) CallEngine(*lease);
   } else if (op < 72) {  // a voice turn: STT -> LLM -> TTS, with prewarm
@@ -163,9 +171,11 @@ TEST(SchedulerPropertyTest, InvariantsHoldUnderRandomConcurrentLoad) {
   o.queue_timeout = std::chrono::milliseconds(1);
   o.ram_tier_capacity = 8 * kGiB;
   o.cpu_cores = 3;
+  o.gpu_concurrency = 2;  // gpu0; gpu1 has 1: calls contend for compute
+  DeviceInfo gpu1 = SimGpu("gpu1", 12 * kGiB);
+  gpu1.concurrency = 1;
   for (const ModelConfig& m : Models()) watcher.configs[m.name] = m;
-  ASSERT_TRUE(h.Build(Models(), {SimGpu("gpu0", 24 * kGiB), SimGpu("gpu1", 12 * kGiB),
-                                 Host(16 * kGiB)}, o).ok());
+  ASSERT_TRUE(h.Build(Models(), {SimGpu("gpu0", 24 * kGiB), gpu1, Host(16 * kGiB)}, o).ok());
   h.scheduler->SetEventListener([&](const SchedulerEvent& e) { watcher.On(e); });
   for (const auto& r : h.scheduler->Preload()) ASSERT_TRUE(r.status.ok()) << r.model;
 
@@ -198,6 +208,12 @@ TEST(SchedulerPropertyTest, InvariantsHoldUnderRandomConcurrentLoad) {
   EXPECT_GT(counters.ok.load(), 0);
   EXPECT_EQ(h.scheduler->GetModel("vad")->state, "ready");  // pinned, never evicted
   for (const auto& m : h.scheduler->ListModels()) EXPECT_EQ(m.leases, 0) << m.name;
+  long yields = 0;
+  for (const auto& d : h.scheduler->ListDevices()) {
+    EXPECT_EQ(d.compute_in_use, 0) << d.id;
+    yields += d.compute_yields;
+  }
+  EXPECT_GT(yields, 0);  // chats did hand their compute to realtime calls
   EXPECT_TRUE(h.scheduler->CheckInvariants().ok());
   std::printf("ops %ld: ok %ld, 503 queue %ld, 503 failed/unloading %ld, 409 %ld\n",
               counters.finished.load(), counters.ok.load(), counters.exhausted.load(),

@@ -506,10 +506,11 @@ TEST(SchedulerTest, EngineCallsGetThreadsFromTheCpuBudget) {
   o.cpu_cores = 3;
   ModelConfig stt = SimModel("stt", kGiB, ModelKind::kStt);
   stt.options["threads"] = "8";
-  ASSERT_TRUE(h.Build({stt}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o).ok());
+  stt.device = "cpu";  // on the host: cores (on a GPU: a share of that GPU)
+  ASSERT_TRUE(h.Build({stt}, {SimGpu("gpu0", 24 * kGiB), Host(2 * kGiB)}, o).ok());
   auto lease = h.scheduler->Acquire("stt");
   ASSERT_TRUE(lease.ok());
-  auto grant = h.scheduler->cpu().Acquire(1);  // one core busy elsewhere
+  auto grant = h.scheduler->cpu().TryAcquire(1);  // one core busy elsewhere
   // The simulated engine ignores threads; check the budget's arithmetic instead.
   auto r = lease->Transcribe(std::vector<float>(16));
   ASSERT_TRUE(r.ok());
@@ -523,12 +524,13 @@ TEST(SchedulerTest, CallsWaitingPastTheQueueTimeoutForCoresOrSlotsAre503) {
   o.queue_timeout = std::chrono::milliseconds(50);
   ModelConfig stt = SimModel("stt", kGiB, ModelKind::kStt);
   ModelConfig tts = SimModel("tts", kGiB, ModelKind::kTts);
-  ASSERT_TRUE(h.Build({stt, tts}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o).ok());
+  stt.device = tts.device = "cpu";
+  ASSERT_TRUE(h.Build({stt, tts}, {SimGpu("gpu0", 24 * kGiB), Host(4 * kGiB)}, o).ok());
   auto a = h.scheduler->Acquire("stt");
   auto b = h.scheduler->Acquire("tts");
   ASSERT_TRUE(a.ok() && b.ok());
   {
-    auto core = h.scheduler->cpu().Acquire(1);  // the only core is busy
+    auto core = h.scheduler->cpu().TryAcquire(1);  // the only core is busy
     auto r = b->Synthesize("hello");
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), ErrorCode::kResourceExhausted);
@@ -545,7 +547,8 @@ TEST(SchedulerTest, CallsWaitingPastTheQueueTimeoutForAParallelSlotAre503) {
   o.queue_timeout = std::chrono::milliseconds(50);
   ModelConfig stt = SimModel("stt", kGiB, ModelKind::kStt);
   stt.options["infer_time"] = "1s";  // parallel 1: one call holds the only slot
-  ASSERT_TRUE(h.Build({stt}, {SimGpu("gpu0", 24 * kGiB), Host(kGiB)}, o).ok());
+  stt.device = "cpu";
+  ASSERT_TRUE(h.Build({stt}, {SimGpu("gpu0", 24 * kGiB), Host(2 * kGiB)}, o).ok());
   auto first = h.scheduler->Acquire("stt");
   auto second = h.scheduler->Acquire("stt");
   ASSERT_TRUE(first.ok() && second.ok());

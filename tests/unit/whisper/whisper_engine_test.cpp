@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "whisper_test_support.h"
@@ -53,6 +54,23 @@ TEST(WhisperEngine, LoadsFromRamBytesWithoutTheFile) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->text, b->text);
   EXPECT_EQ(a->segments.size(), b->segments.size());
+}
+
+TEST(WhisperEngine, ReadWeightsReadsTheCheckedFileWithoutLoading) {
+  const std::string path = EnglishModel();
+  WhisperEngine engine(WhisperConfig(path), WhisperOptions{});
+  auto blob = engine.ReadWeights();  // the prefetch into the RAM tier
+  ASSERT_TRUE(blob.ok()) << blob.status().message();
+  EXPECT_EQ(*blob->data, ReadBytes(path));
+  EXPECT_EQ(blob->accounted_bytes, blob->data->size());
+  EXPECT_EQ(engine.FootprintBytes(), 0u);
+  LoadRequest request;
+  request.weights = &*blob;
+  EXPECT_TRUE(engine.Load(request).ok());
+
+  const std::string junk = (ScratchDir() / "junk-weights.bin").string();
+  std::ofstream(junk) << "not a whisper model";
+  EXPECT_FALSE(WhisperEngine(WhisperConfig(junk), WhisperOptions{}).ReadWeights().ok());
 }
 
 TEST(WhisperEngine, RamBlobWithoutBytesIsRejected) {
