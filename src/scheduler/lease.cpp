@@ -22,7 +22,7 @@ auto Lease::WithCompute(bool yields, Fn&& fn) const -> decltype(fn(1, nullptr)) 
                                                      "; try again later")
         .WithRetryAfter(1);
   };
-  std::optional<CpuGrant> slot = model_->slots.AcquireFor(1, timeout);
+  std::optional<SlotGrant> slot = model_->slots.AcquireFor(1, timeout);
   if (!slot) return busy("parallel slot");
   if (compute_ == nullptr) return fn(1, nullptr);
   std::optional<ComputeGrant> grant = compute_->AcquireFor(priority_, WantedUnits(), yields, deadline);

@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "engines/engine.h"
 #include "scheduler/clock.h"
-#include "scheduler/cpu_budget.h"
+#include "scheduler/call_slots.h"
 #include "scheduler/lifecycle.h"
 #include "scheduler/usage_history.h"
 
@@ -29,7 +29,7 @@ struct ModelEntry {
 
   const ModelConfig config;
   const std::unique_ptr<Engine> engine;
-  CpuBudget slots;                    // `parallel` concurrent engine calls
+  CallSlots slots;                    // `parallel` concurrent engine calls
   const std::string owner;            // ledger owner name
   std::vector<size_t> eligible;       // devices allowed by config.device
   int group = -1;                     // index into Scheduler::groups_, -1: none

@@ -22,7 +22,7 @@
 //   2. Scheduler::mu_        — models' states, leases, the wait queue. Never held across
 //                              engine calls, probe polling or file I/O.
 //   3. RamTier::mu_
-//   4. Ledger::mu_, FootprintStore::mu_, CpuBudget::mu_ (parallel slots),
+//   4. Ledger::mu_, FootprintStore::mu_, CallSlots::mu_ (parallel slots),
 //      ComputeQueue::mu_, SchedulerMetrics (leaves).
 // Engine calls run with no scheduler lock held (a lease keeps the engine loaded); they
 // wait for compute (ComputeQueue) holding no lock. A load never waits for compute.
@@ -46,7 +46,7 @@
 #include "engines/engine.h"
 #include "scheduler/clock.h"
 #include "scheduler/compute_queue.h"
-#include "scheduler/cpu_budget.h"
+#include "scheduler/call_slots.h"
 #include "scheduler/eviction_policy.h"
 #include "scheduler/footprint_store.h"
 #include "scheduler/lease.h"

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "scheduler/cpu_budget.h"
+#include "scheduler/call_slots.h"
 #include "scheduler/eviction_policy.h"
 #include "scheduler/footprint_store.h"
 #include "scheduler/ledger.h"
@@ -222,23 +222,23 @@ TEST(RamTierTest, RefusesWhenHostBudgetIsTaken) {
   EXPECT_LE(ledger.Reserved("cpu"), 4 * kGiB);
 }
 
-TEST(CpuBudgetTest, GrantsAtMostTheFreeCores) {
-  CpuBudget cpu(9.6);  // 12 cores x 0.8
-  EXPECT_EQ(cpu.capacity(), 9);
-  CpuGrant a = cpu.Acquire(6);
-  EXPECT_EQ(a.threads(), 6);
-  CpuGrant b = cpu.Acquire(6);
-  EXPECT_EQ(b.threads(), 3);
-  EXPECT_EQ(cpu.in_use(), 9);
+TEST(CallSlotsTest, GrantsAtMostTheFreeSlots) {
+  CallSlots slots(9.6);  // floored: 9
+  EXPECT_EQ(slots.capacity(), 9);
+  SlotGrant a = slots.Acquire(6);
+  EXPECT_EQ(a.slots(), 6);
+  SlotGrant b = slots.Acquire(6);
+  EXPECT_EQ(b.slots(), 3);
+  EXPECT_EQ(slots.in_use(), 9);
   std::thread waiter([&] {
-    CpuGrant c = cpu.Acquire(2);  // blocks until a core is back
-    EXPECT_GE(c.threads(), 1);
+    SlotGrant c = slots.Acquire(2);  // blocks until a slot is back
+    EXPECT_GE(c.slots(), 1);
   });
   a.Release();
   waiter.join();
   b.Release();
-  EXPECT_EQ(cpu.in_use(), 0);
-  EXPECT_EQ(CpuBudget(0.2).capacity(), 1);
+  EXPECT_EQ(slots.in_use(), 0);
+  EXPECT_EQ(CallSlots(0.2).capacity(), 1);
 }
 
 TEST(FootprintStoreTest, RoundTripsThroughTheStateDir) {

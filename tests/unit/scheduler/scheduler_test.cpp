@@ -500,7 +500,7 @@ TEST(SchedulerTest, PrewarmRefusesToEvictProtectedModels) {
   EXPECT_EQ(h.scheduler->GetModel("c")->leases, 1);
 }
 
-TEST(SchedulerTest, EngineCallsGetThreadsFromTheCpuBudget) {
+TEST(SchedulerTest, HostCallsGetThreadsFromTheCpuBudget) {
   Harness h;
   SchedulerOptions o;
   o.cpu_cores = 3;
