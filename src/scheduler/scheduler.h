@@ -218,6 +218,9 @@ class Scheduler {
   // How much `m` is needed next (higher: sooner or costlier), nullopt: not at all.
   // Requires mu_.
   std::optional<double> NeedScore(const ModelEntry& m, Clock::TimePoint now) const;
+  // The unloaded model with the highest NeedScore among those `candidate` accepts
+  // (models skipped for prefetch excluded), or null. Requires mu_.
+  ModelEntry* MostNeeded(const std::function<bool(const ModelEntry&)>& candidate) const;
   // No request waits for room and no model is loading or unloading. Requires mu_.
   bool Quiet() const;
 

@@ -40,28 +40,33 @@ std::optional<double> Scheduler::NeedScore(const ModelEntry& m, Clock::TimePoint
   return reload * likelihood;  // the expected load time a prefetch saves
 }
 
-bool Scheduler::PrefetchToDevice() {
-  Lock lk(mu_);
-  if (!Quiet()) return false;
+ModelEntry* Scheduler::MostNeeded(const std::function<bool(const ModelEntry&)>& candidate) const {
   const Clock::TimePoint now = clock_->Now();
   ModelEntry* best = nullptr;
   double best_score = 0;
   for (const auto& mp : models_) {
     ModelEntry& m = *mp;
-    if (m.state != ModelState::kUnloaded || m.skip_prefetch || KeepAlive(m) == Duration(0) ||
-        !ram_tier_.Contains(m.config.name)) {
-      continue;
-    }
-    const std::uint64_t need = PredictBytes(m);
-    bool room = false;
-    for (size_t d : m.eligible) room = room || ledger_.Free(DeviceId(d)) >= need;
-    if (!room) continue;
+    if (m.state != ModelState::kUnloaded || m.skip_prefetch || !candidate(m)) continue;
     auto score = NeedScore(m, now);
     if (score && (best == nullptr || *score > best_score)) {
       best = &m;
       best_score = *score;
     }
   }
+  return best;
+}
+
+bool Scheduler::PrefetchToDevice() {
+  Lock lk(mu_);
+  if (!Quiet()) return false;
+  ModelEntry* best = MostNeeded([&](const ModelEntry& m) {
+    if (KeepAlive(m) == Duration(0) || !ram_tier_.Contains(m.config.name)) return false;
+    const std::uint64_t need = PredictBytes(m);
+    for (size_t d : m.eligible) {
+      if (ledger_.Free(DeviceId(d)) >= need) return true;
+    }
+    return false;
+  });
   if (best == nullptr) return false;
   LoadMode mode;
   mode.priority = Priority::kBatch;
@@ -76,22 +81,10 @@ bool Scheduler::PrefetchToDevice() {
 bool Scheduler::PrefetchToRamTier() {
   Lock lk(mu_);
   if (!Quiet()) return false;
-  const Clock::TimePoint now = clock_->Now();
   const std::uint64_t room = ram_tier_.Room();
-  ModelEntry* best = nullptr;
-  double best_score = 0;
-  for (const auto& mp : models_) {
-    ModelEntry& m = *mp;
-    if (m.state != ModelState::kUnloaded || m.skip_prefetch || !m.engine->CanLoadFromMemory() ||
-        PredictBytes(m) > room || ram_tier_.Contains(m.config.name)) {
-      continue;
-    }
-    auto score = NeedScore(m, now);
-    if (score && (best == nullptr || *score > best_score)) {
-      best = &m;
-      best_score = *score;
-    }
-  }
+  ModelEntry* best = MostNeeded([&](const ModelEntry& m) {
+    return m.engine->CanLoadFromMemory() && PredictBytes(m) <= room && !ram_tier_.Contains(m.config.name);
+  });
   if (best == nullptr) return false;
   lk.unlock();
   Result<WeightBlob> blob = best->engine->ReadWeights();  // no lock held: reads the file
