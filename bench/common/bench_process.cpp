@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -102,6 +104,13 @@ int ChildProcess::Stop(int sig, std::chrono::milliseconds timeout) {
   waitpid(pid_, &status, 0);
   exit_status_ = StatusCode(status);
   return exit_status_;
+}
+
+bool BaselineServerBuilt(const std::string& path) {
+  if (std::filesystem::exists(path)) return true;
+  std::fprintf(stderr, "%s is not built: run `cmake --build --preset release --target deps_servers` first\n",
+               path.c_str());
+  return false;
 }
 
 double Percentile(std::vector<double> values, double p) {

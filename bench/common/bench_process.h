@@ -64,6 +64,10 @@ class ChildProcess {
   int exit_status_ = -1;
 };
 
+// True when the baseline server `path` (built from the shared third-party tree) exists;
+// otherwise prints how to build it (target deps_servers) and returns false.
+bool BaselineServerBuilt(const std::string& path);
+
 // The p-th percentile (0..100) by linear interpolation between closest ranks; 0 if empty.
 double Percentile(std::vector<double> values, double p);
 double Mean(const std::vector<double>& values);

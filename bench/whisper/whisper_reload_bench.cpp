@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/bench_process.h"
+#include "common/page_cache.h"
 #include "engines/stt/whisper/whisper_engine.h"
 #include "whisper_model_generator.h"
 
@@ -34,48 +35,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace hb = harvis::bench;
-
-// Writes `bytes` to a new file, fsyncs it and asks the kernel to drop its cached pages.
-bool WriteUncached(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return false;
-  size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  const bool ok = off == bytes.size() && fsync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
-  close(fd);
-  return ok;
-}
-
-// Drops the whole page cache (root only; fails in most containers).
-bool DropCaches() {
-  sync();
-  std::ofstream f("/proc/sys/vm/drop_caches");
-  if (!f) return false;
-  f << "3" << std::endl;
-  return static_cast<bool>(f);
-}
-
-// Fraction of the file's pages resident in the page cache (-1 if unknown).
-double ResidentFraction(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) return -1;
-  const size_t size = std::filesystem::file_size(path);
-  void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  close(fd);
-  if (p == MAP_FAILED) return -1;
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE)), pages = (size + page - 1) / page;
-  std::vector<unsigned char> vec(pages);
-  size_t resident = 0;
-  if (mincore(p, size, vec.data()) == 0) {
-    for (unsigned char v : vec) resident += v & 1;
-  }
-  munmap(p, size);
-  return static_cast<double>(resident) / static_cast<double>(pages);
-}
 
 }  // namespace
 
@@ -123,7 +82,7 @@ int main(int argc, char** argv) {
   std::optional<harvis::WeightBlob> blob;  // before round 1 (RAM tier first in odd rounds)
   {
     const std::string seed = (dir / "seed.bin").string();
-    WriteUncached(seed, bytes);
+    hb::WriteUncached(seed, bytes);
     load(seed, nullptr);
     blob = engine.ExportWeights();
     engine.Unload();
@@ -136,9 +95,9 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     const std::string path = (dir / ("model_" + std::to_string(r) + ".bin")).string();
     auto disk = [&] {
-      fadvise_ok = WriteUncached(path, bytes) && fadvise_ok;
-      drop_ok = DropCaches() && drop_ok;
-      resident.push_back(ResidentFraction(path));
+      fadvise_ok = hb::WriteUncached(path, bytes) && fadvise_ok;
+      drop_ok = hb::DropCaches() && drop_ok;
+      resident.push_back(hb::ResidentFraction(path));
       cold.push_back(load(path, nullptr));
       engine.Unload();
       warm.push_back(load(path, nullptr));

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/bench_process.h"
+#include "common/server_child.h"
 #include "engines/stt/whisper/whisper_engine.h"
 #include "whisper_model_generator.h"
 
@@ -130,38 +131,6 @@ std::vector<Figures> MeasureInterleaved(const std::vector<System>& systems, int 
   return out;
 }
 
-// A loopback port that was free a moment ago (bind to port 0, read it, close).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) close(fd);
-  return port;
-}
-
-// A server child process on `port`, up once GET `ready_path` answers 200.
-std::unique_ptr<harvis::bench::ChildProcess> StartServer(harvis::bench::ChildProcess::Options process, int port,
-                                                         const std::string& ready_path) {
-  const std::string name = process.args.at(0);
-  auto child = std::make_unique<harvis::bench::ChildProcess>(std::move(process));
-  httplib::Client probe("127.0.0.1", port);
-  probe.set_read_timeout(2, 0);
-  for (int i = 0; i < 300 && child->Alive(); ++i) {  // up to 30 s for the model load
-    auto res = probe.Get(ready_path);
-    if (res && res->status == 200) return child;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  std::fprintf(stderr, "%s did not start\n", name.c_str());
-  return nullptr;
-}
-
 std::function<bool()> Upload(int port, const std::string& path, httplib::MultipartFormDataItems items) {
   return [port, path, items = std::move(items)] {
     httplib::Client c("127.0.0.1", port);
@@ -176,7 +145,7 @@ std::unique_ptr<harvis::bench::ChildProcess> StartWhisperServer(const std::strin
   harvis::bench::ChildProcess::Options process;
   process.args = {WHISPER_SERVER_BIN, "-m", model_path, "-t", std::to_string(a.threads), "-bo", "1", "-l", "en",
                   "--host", "127.0.0.1", "--port", std::to_string(port)};
-  return StartServer(process, port, "/");
+  return harvis::bench::StartServer(process, port, "/");
 }
 
 // `harvis serve` with the same model, over HTTP (/v1/audio/transcriptions): the
@@ -195,7 +164,7 @@ std::unique_ptr<harvis::bench::ChildProcess> StartHarvis(const std::string& mode
   harvis::bench::ChildProcess::Options process;
   process.args = {HARVIS_BIN, "serve", "--config", config, "--host", "127.0.0.1", "--port", std::to_string(port)};
   process.unset_env = harvis::bench::kHarvisEnvironment;
-  return StartServer(process, port, "/readyz");
+  return harvis::bench::StartServer(process, port, "/readyz");
 }
 
 bool ParseArgs(int argc, char** argv, Args& a) {
@@ -220,6 +189,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [--seconds S] [--threads T] [--requests N] [--layers L] [--state D]\n", argv[0]);
     return 2;
   }
+  if (!harvis::bench::BaselineServerBuilt(WHISPER_SERVER_BIN)) return 2;
   const auto dir = std::filesystem::temp_directory_path() / ("harvis_whisper_bench_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   harvis::test_tools::WhisperModelSpec spec;
@@ -250,7 +220,7 @@ int main(int argc, char** argv) {
   }
   harvis::TranscribeOptions options;
   options.threads = a.threads;
-  const int harvis_port = FreePort(), server_port = FreePort();
+  const int harvis_port = harvis::bench::FreePort(), server_port = harvis::bench::FreePort();
   auto harvis_serve = StartHarvis(model_path, harvis_port, a);
   auto whisper_server = StartWhisperServer(model_path, server_port, a);
   if (!harvis_serve || !whisper_server) return 1;

@@ -17,7 +17,8 @@ struct CommonOptions {
 struct PullOptions {
   std::string name;    // catalogue name, e.g. "base.en"
   std::string source;  // base URL; empty: the configuration's model_source
-  std::string sha1;    // expected checksum; empty: the catalogue's
+  std::string sha1;    // expected checksum of a whisper model; empty: the catalogue's
+  std::string sha256;  // expected checksum of an LLM; empty: the catalogue's
 };
 
 struct PlanOptions {

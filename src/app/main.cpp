@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   auto* pull = models->add_subcommand("pull", "Download a model into the models folder (resumable, checksummed)");
   pull->add_option("name", pull_opts.name, "Model name, e.g. tiny, base.en, large-v3-turbo")->required();
   pull->add_option("--source", pull_opts.source, "Base URL (default: the configuration's model_source)");
-  pull->add_option("--sha1", pull_opts.sha1, "Expected SHA-1 (default: the published one)");
+  pull->add_option("--sha1", pull_opts.sha1, "Expected SHA-1 of a whisper model (default: the published one)");
+  pull->add_option("--sha256", pull_opts.sha256, "Expected SHA-256 of an LLM (default: the published one)");
 
   CommonOptions plan_opts;
   harvis::app::PlanOptions plan_hw;

@@ -22,9 +22,30 @@ const std::vector<CatalogModel>& WhisperCatalog() {
   return kModels;
 }
 
+// Q4_K_M quantisations; sizes and SHA-256 of the files on Hugging Face.
+const std::vector<CatalogModel>& LlmCatalog() {
+  static const std::vector<CatalogModel> kModels = {
+      {"smollm2-135m-instruct", "", 105454432,
+       "https://huggingface.co/bartowski/SmolLM2-135M-Instruct-GGUF/resolve/main/SmolLM2-135M-Instruct-Q4_K_M.gguf",
+       "2e8040ceae7815abe0dcb3540b9995eaa1fa0d2ca9e797d0a635ae4433c68c2d"},
+      {"qwen2.5-0.5b-instruct", "", 491400032,
+       "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+       "74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db"},
+      {"llama-3.2-1b-instruct", "", 807694464,
+       "https://huggingface.co/bartowski/Llama-3.2-1B-Instruct-GGUF/resolve/main/Llama-3.2-1B-Instruct-Q4_K_M.gguf",
+       "6f85a640a97cf2bf5b8e764087b1e83da0fdb51d7c9fab7d0fece9385611df83"},
+      {"qwen2.5-1.5b-instruct", "", 1117320736,
+       "https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/main/qwen2.5-1.5b-instruct-q4_k_m.gguf",
+       "6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e"},
+  };
+  return kModels;
+}
+
 std::optional<CatalogModel> FindCatalogModel(const std::string& name) {
-  for (const auto& m : WhisperCatalog()) {
-    if (m.name == name || m.FileName() == name) return m;
+  for (const auto* catalog : {&WhisperCatalog(), &LlmCatalog()}) {
+    for (const auto& m : *catalog) {
+      if (m.name == name || m.FileName() == name) return m;
+    }
   }
   return std::nullopt;
 }

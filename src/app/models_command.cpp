@@ -46,11 +46,13 @@ int ModelsList(const CommonOptions& options) {
   }
   std::cout << "models folder: " << config->models_dir << "\n";
   std::error_code ec;
-  for (const auto& m : WhisperCatalog()) {
+  std::vector<CatalogModel> all = WhisperCatalog();
+  all.insert(all.end(), LlmCatalog().begin(), LlmCatalog().end());
+  for (const auto& m : all) {
     fs::path file = fs::path(config->models_dir) / m.FileName();
     bool present = fs::exists(file, ec);
     bool partial = fs::exists(file.string() + ".partial", ec);
-    std::printf("  %-16s %-10s %s\n", m.name.c_str(),
+    std::printf("  %-22s %-4s %-10s %s\n", m.name.c_str(), m.llm() ? "llm" : "stt",
                 present ? FormatBytes(fs::file_size(file, ec)).c_str() : "-",
                 present ? "downloaded" : partial ? "partial (pull again to resume)" : "available");
   }
@@ -67,11 +69,16 @@ int ModelsPull(const CommonOptions& options, const PullOptions& pull) {
   if (!model) {
     std::cerr << "harvis: unknown model '" << pull.name << "'; known: ";
     for (const auto& m : WhisperCatalog()) std::cerr << m.name << " ";
+    for (const auto& m : LlmCatalog()) std::cerr << m.name << " ";
     std::cerr << "\n";
     return 2;
   }
   const std::string source = pull.source.empty() ? config->model_source : pull.source;
-  const std::string url = source + "/resolve/main/" + model->FileName();
+  // --source replaces the host of whisper models; an LLM comes from its own address unless
+  // --source is given (a mirror holding the same file name).
+  const std::string url = model->llm() && pull.source.empty() ? model->url
+                          : model->llm() ? pull.source + "/" + model->url.substr(model->url.rfind('/') + 1)
+                                         : source + "/resolve/main/" + model->FileName();
   const std::string dest = (fs::path(config->models_dir) / model->FileName()).string();
   std::error_code ec;
   if (fs::exists(dest, ec)) {
@@ -80,7 +87,11 @@ int ModelsPull(const CommonOptions& options, const PullOptions& pull) {
   }
   std::cout << "pulling " << model->name << " from " << url << "\n";
   DownloadOptions d;
-  d.expected_sha1 = pull.sha1.empty() ? model->sha1 : pull.sha1;
+  if (model->llm()) {
+    d.expected_sha256 = pull.sha256.empty() ? model->sha256 : pull.sha256;
+  } else {
+    d.expected_sha1 = pull.sha1.empty() ? model->sha1 : pull.sha1;
+  }
   d.on_progress = ProgressPrinter();
   Status s = DownloadFile(url, dest, d);
   std::fprintf(stderr, "\n");
@@ -88,7 +99,7 @@ int ModelsPull(const CommonOptions& options, const PullOptions& pull) {
     std::cerr << "harvis: " << s.message() << "\n";
     return 1;
   }
-  std::cout << "saved " << dest << " (sha1 verified)\n";
+  std::cout << "saved " << dest << (model->llm() ? " (sha256 verified)\n" : " (sha1 verified)\n");
   return 0;
 }
 

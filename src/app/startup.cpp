@@ -1,5 +1,7 @@
 #include "app/startup.h"
 
+#include "app/models_folder.h"
+
 namespace harvis::app {
 
 Result<Config> LoadEffectiveConfig(const CommonOptions& options) {
@@ -7,6 +9,7 @@ Result<Config> LoadEffectiveConfig(const CommonOptions& options) {
   if (!config.ok()) return config;
   if (options.host) config->server.host = *options.host;
   if (options.port) config->server.port = *options.port;
+  AddModelsFolderGgufs(*config);
   return config;
 }
 

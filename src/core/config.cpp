@@ -170,7 +170,7 @@ ModelConfig ParseModel(const YamlReader& r, const YAML::Node& n, const std::stri
   std::string kind = r.Choice(n["kind"], f + ".kind", {"stt", "tts", "llm"});
   m.kind = kind == "stt" ? ModelKind::kStt : kind == "tts" ? ModelKind::kTts : ModelKind::kLlm;
   m.engine = r.Choice(n["engine"], f + ".engine",
-                      {"whisper", "pocketsphinx", "espeak", "flite", "ollama", "simulated"});
+                      {"whisper", "pocketsphinx", "espeak", "flite", "llama", "ollama", "simulated"});
   if (n["path"]) m.path = r.String(n["path"], f + ".path");
   if (n["device"]) m.device = r.Scalar(n["device"], f + ".device");
   if (n["keep_alive"]) m.keep_alive = r.KeepAlive(n["keep_alive"], f + ".keep_alive");
@@ -231,7 +231,8 @@ std::vector<ModelConfig> BuiltInModels(const DefaultsConfig& defaults) {
 }
 
 void ParseRoot(const YamlReader& r, const YAML::Node& root, Config& c) {
-  if (root.IsNull() || !root["models"]) c.models = BuiltInModels(c.defaults);
+  c.models_built_in = root.IsNull() || !root["models"];
+  if (c.models_built_in) c.models = BuiltInModels(c.defaults);
   if (root.IsNull()) return;  // an empty file: all defaults
   r.ExpectKeys(root, "", {"server", "ollama", "budgets", "thresholds", "defaults", "scheduler", "audio_store",
                           "devices", "models", "state_dir", "models_dir", "log_level", "model_source"});

@@ -114,6 +114,7 @@ struct Config {
   bool devices_auto = true;
   std::vector<DeviceConfig> devices;  // used when devices_auto is false
   std::vector<ModelConfig> models;
+  bool models_built_in = false;  // no `models` section: BuiltInModels() (+ the models folder's GGUFs)
   std::string state_dir = "/var/lib/harvis";
   std::string models_dir = "/var/lib/harvis/models";
   std::string log_level = "info";

@@ -104,11 +104,13 @@ Status Fetch(const std::string& url, const std::string& partial, const DownloadO
 
 }  // namespace
 
-Result<std::string> Sha1OfFile(const std::string& path) {
+namespace {
+
+Result<std::string> HexDigestOfFile(const std::string& path, const EVP_MD* md) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status(ErrorCode::kNotFound, "cannot read " + path);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr);
+  EVP_DigestInit_ex(ctx.get(), md, nullptr);
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
@@ -126,21 +128,32 @@ Result<std::string> Sha1OfFile(const std::string& path) {
   return hex;
 }
 
+// Checks `path` against `expected` (lowercase hex) when it is set; deletes it on a mismatch.
+Status VerifyDigest(const std::string& path, const std::string& url, const char* name, const EVP_MD* md,
+                    const std::string& expected) {
+  if (expected.empty()) return Status::Ok();
+  auto digest = HexDigestOfFile(path, md);
+  if (!digest.ok()) return digest.status();
+  if (*digest == expected) return Status::Ok();
+  std::error_code ec;
+  fs::remove(path, ec);
+  return {ErrorCode::kBadGateway, "checksum mismatch for " + url + ": expected " + name + " " + expected + ", got " +
+                                      *digest + " (the partial file was deleted)"};
+}
+
+}  // namespace
+
+Result<std::string> Sha1OfFile(const std::string& path) { return HexDigestOfFile(path, EVP_sha1()); }
+Result<std::string> Sha256OfFile(const std::string& path) { return HexDigestOfFile(path, EVP_sha256()); }
+
 Status DownloadFile(const std::string& url, const std::string& dest, const DownloadOptions& options) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::error_code ec;
   fs::create_directories(fs::path(dest).parent_path(), ec);
   const std::string partial = dest + ".partial";
   if (Status fetched = Fetch(url, partial, options); !fetched.ok()) return fetched;
-  if (!options.expected_sha1.empty()) {
-    auto sha = Sha1OfFile(partial);
-    if (!sha.ok()) return sha.status();
-    if (*sha != options.expected_sha1) {
-      fs::remove(partial, ec);
-      return {ErrorCode::kBadGateway, "checksum mismatch for " + url + ": expected sha1 " + options.expected_sha1 +
-                                          ", got " + *sha + " (the partial file was deleted)"};
-    }
-  }
+  if (Status st = VerifyDigest(partial, url, "sha1", EVP_sha1(), options.expected_sha1); !st.ok()) return st;
+  if (Status st = VerifyDigest(partial, url, "sha256", EVP_sha256(), options.expected_sha256); !st.ok()) return st;
   fs::rename(partial, dest, ec);
   if (ec) return {ErrorCode::kFailedPrecondition, "cannot move " + partial + " to " + dest + ": " + ec.message()};
   return Status::Ok();

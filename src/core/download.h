@@ -17,7 +17,8 @@ struct DownloadProgress {
 };
 
 struct DownloadOptions {
-  std::string expected_sha1;  // lowercase hex; empty: not checked
+  std::string expected_sha1;    // lowercase hex; empty: not checked
+  std::string expected_sha256;  // lowercase hex; empty: not checked
   std::chrono::seconds connect_timeout{5};
   // Abort when fewer than 1 KiB/s arrive for this long (a stalled server).
   std::chrono::seconds stall_timeout{30};
@@ -32,5 +33,6 @@ Status DownloadFile(const std::string& url, const std::string& dest, const Downl
 
 // SHA-1 of a file as lowercase hex, or an error when it cannot be read.
 Result<std::string> Sha1OfFile(const std::string& path);
+Result<std::string> Sha256OfFile(const std::string& path);
 
 }  // namespace harvis

@@ -1,5 +1,6 @@
 #include "engines/engine.h"
 
+#include "engines/llm/llama/llama_engine.h"
 #include "engines/llm/ollama/ollama_engine.h"
 #include "engines/simulated/simulated_engine.h"
 #include "engines/stt/pocketsphinx/pocketsphinx_engine.h"
@@ -68,6 +69,7 @@ EngineRegistry DefaultEngineRegistry(const OllamaConfig& ollama) {
   registry.Register("espeak", EspeakEngine::Create);
   registry.Register("flite", FliteEngine::Create);
   RegisterWhisperEngine(registry);
+  RegisterLlamaEngine(registry);
   return registry;
 }
 

@@ -50,6 +50,9 @@ struct LoadRequest {
   std::string path;
   const WeightBlob* weights = nullptr;
   int threads = 1;  // CPU threads the load may use
+  // Layers an engine that can split a model puts on the GPU (llama): -1 all of them; the
+  // rest stay in host RAM. Ignored on the CPU and by engines that cannot split.
+  int gpu_layers = -1;
 };
 
 // Cooperative cancellation shared between a caller and an engine call.
@@ -100,6 +103,7 @@ struct ChatMessage {
 struct ChatOptions {
   double temperature = 0.8;
   int max_tokens = 0;  // 0: engine default
+  std::vector<std::string> stop;  // generation ends before any of these
   int threads = 1;
   std::map<std::string, std::string> extra;  // engine-specific pass-through
 };

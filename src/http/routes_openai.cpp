@@ -52,6 +52,7 @@ ChatOptions ChatOptionsFrom(const ChatCompletionRequest& req) {
   if (req.max_tokens) o.max_tokens = *req.max_tokens;
   if (req.top_p) o.extra["top_p"] = std::to_string(*req.top_p);
   if (req.seed) o.extra["seed"] = std::to_string(*req.seed);
+  o.stop = req.stop;
   return o;
 }
 

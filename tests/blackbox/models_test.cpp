@@ -24,7 +24,9 @@ namespace fs = std::filesystem;
 class ModelServer {
  public:
   explicit ModelServer(std::string content) : content_(std::move(content)) {
-    server_.Get("/resolve/main/ggml-tiny.bin", [this](const httplib::Request& req, httplib::Response& res) {
+    // The whisper layout, and a mirror of an LLM's file name (--source for LLMs).
+    server_.Get(R"(/(resolve/main/ggml-tiny\.bin|qwen2\.5-0\.5b-instruct-q4_k_m\.gguf))",
+                [this](const httplib::Request& req, httplib::Response& res) {
       if (req.has_header("Range")) {
         std::lock_guard<std::mutex> lock(mu_);
         last_range_ = req.get_header_value("Range");
@@ -149,6 +151,25 @@ TEST_F(ModelsCommand, ChecksumMismatchInstallsNothing) {
   EXPECT_NE(out.find("checksum mismatch"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir_ / "models" / "ggml-tiny.bin"));
   EXPECT_FALSE(fs::exists(dir_ / "models" / "ggml-tiny.bin.partial"));
+}
+
+TEST_F(ModelsCommand, PullsAnLlmGgufVerifiedBySha256UnderItsCatalogName) {
+  ModelServer server(content_);
+  std::string sha256;
+  RunCommand("sha256sum " + (dir_ / "source.bin").string(), &sha256);
+  sha256 = sha256.substr(0, 64);
+  std::string out;
+  EXPECT_EQ(Harvis("models pull qwen2.5-0.5b-instruct --source " + server.url() + " --sha256 " + std::string(64, '0'),
+                   &out), 1);
+  EXPECT_NE(out.find("expected sha256"), std::string::npos) << out;
+  ASSERT_EQ(Harvis("models pull qwen2.5-0.5b-instruct --source " + server.url() + " --sha256 " + sha256, &out), 0)
+      << out;
+  EXPECT_NE(out.find("sha256 verified"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir_ / "models" / "qwen2.5-0.5b-instruct.gguf"));
+  std::string list;
+  ASSERT_EQ(Harvis("models list", &list), 0) << list;
+  EXPECT_NE(list.find("qwen2.5-0.5b-instruct"), std::string::npos) << list;
+  EXPECT_NE(list.find("llm"), std::string::npos) << list;
 }
 
 TEST_F(ModelsCommand, ClosedPortFailsQuicklyWithAClearMessage) {

@@ -19,7 +19,7 @@ fuzzers=(wav_fuzz decode_fuzz)
 configure_and_build() {
   CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S "$root" -B "$build" -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARVIS_BUILD_TESTS=OFF -DHARVIS_BUILD_BENCH=OFF \
-    -DHARVIS_SANITIZE=address,undefined \
+    -DHARVIS_SANITIZE=address,undefined -DHARVIS_WITH_LLAMA=OFF -DHARVIS_WITH_WHISPER=OFF \
     -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link \
     -DCMAKE_PROJECT_INCLUDE="$root/tests/fuzz/fuzzers.cmake" >"$build.configure.log" 2>&1 ||
     { tail -30 "$build.configure.log"; return 1; }

@@ -106,6 +106,7 @@ std::string BuildChatBody(const OllamaChatRequest& request) {
   body["messages"] = std::move(messages);
   json options = {{"temperature", request.options.temperature}};
   if (request.options.max_tokens > 0) options["num_predict"] = request.options.max_tokens;
+  if (!request.options.stop.empty()) options["stop"] = request.options.stop;
   std::optional<Duration> keep_alive = request.keep_alive;
   for (const auto& [key, value] : request.options.extra) {
     if (key == "keep_alive") {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/utf8.h"
+#include "engines/ggml/ggml_threads.h"
 #include "engines/stt/whisper/whisper_log.h"
 #include "ggml-backend.h"
 #include "whisper.h"
@@ -50,30 +52,6 @@ int GgmlGpuCount() {
     if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) ++count;
   }
   return count;
-}
-
-// Replaces invalid UTF-8 (whisper.cpp may cut a multi-byte character between segments)
-// with U+FFFD, so that the text is always safe to put in JSON.
-std::string SanitizeUtf8(const std::string& in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
-    }
-    if (ok) {
-      out.append(in, i, len);
-      i += len;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++i;
-    }
-  }
-  return out;
 }
 
 // Runs a call into whisper.cpp, which is C++ inside and may throw (e.g. std::out_of_range
@@ -372,7 +350,7 @@ Result<Transcript> WhisperEngine::Transcribe(const std::vector<float>& pcm,
   } give_back{this, state};
 
   whisper_full_params params = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
-  params.n_threads = std::max(1, options.threads);
+  params.n_threads = GgmlThreads(options.threads);
   params.no_context = true;  // states are pooled: never condition on another request's text
   params.print_progress = false;
   params.print_realtime = false;

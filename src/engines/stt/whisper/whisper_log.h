@@ -1,13 +1,15 @@
-// whisper.cpp / ggml log routing. whisper.cpp prints to stderr by default; Harvis sends
-// every line to spdlog at debug level, remembers the error lines per thread (to put in
-// a Status), and lets a load capture the buffer sizes whisper.cpp reports while it
-// allocates them (there is no API for them): "<buffer> total size = X MB" for the weights,
-// "kv self/cross/pad size = X MB" and "compute buffer (...) = X MB" for each state.
+// whisper.cpp log routing, on the shared ggml router (engines/ggml/ggml_log.h): a load
+// captures the buffer sizes whisper.cpp reports while it allocates them (there is no API
+// for them): "<buffer> total size = X MB" for the weights, "kv self/cross/pad size = X MB"
+// and "compute buffer (...) = X MB" for each state.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "engines/ggml/ggml_log.h"
 
 namespace harvis {
 
@@ -20,14 +22,19 @@ struct WhisperReportedBuffer {
 // Installs the routing (idempotent, thread-safe). Call before any whisper.cpp call.
 void InstallWhisperLogRouting();
 
-// While alive, buffer sizes that whisper.cpp logs on THIS thread are appended to `sink`.
-// Not nestable; the sink must outlive the capture.
+// While alive, buffer sizes that whisper.cpp logs on THIS thread are appended to `sink`
+// (when the capture ends). Not nestable; the sink must outlive the capture.
 class WhisperBufferCapture {
  public:
   explicit WhisperBufferCapture(std::vector<WhisperReportedBuffer>* sink);
   ~WhisperBufferCapture();
   WhisperBufferCapture(const WhisperBufferCapture&) = delete;
   WhisperBufferCapture& operator=(const WhisperBufferCapture&) = delete;
+
+ private:
+  std::vector<WhisperReportedBuffer>* sink_;
+  std::vector<std::string> lines_;
+  std::optional<GgmlLogCapture> capture_;
 };
 
 // The error lines whisper.cpp logged on this thread since ClearWhisperErrors(), joined

@@ -1,0 +1,227 @@
+// The in-process LLM (engine llama, issue 11) against llama-server built from the same
+// llama.cpp source, with the same random-weight GGUF, threads, context, prompt and greedy
+// decoding; and a reload from the RAM tier against a cold load from disk.
+//
+//   generation: `harvis serve` and llama-server, each alone on the machine, both over
+//               HTTP (/v1/chat/completions, streamed): time to first token (TTFT) and
+//               decode tokens/s (tokens after the first / time after the first).
+//   reload:     LlamaEngine::Load from a fresh, uncached copy of the file (fsync,
+//               POSIX_FADV_DONTNEED, drop_caches when allowed) against Load from the bytes
+//               ExportWeights() gave the RAM tier.
+//
+// Usage: llama_bench [--threads T] [--tokens N] [--rounds R] [--embd E] [--layers L]
+// Needs llama-server: cmake --build --preset release --target deps_servers
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/bench_process.h"
+#include "common/page_cache.h"
+#include "common/server_child.h"
+#include "engines/llm/llama/llama_engine.h"
+#include "llama_model_generator.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+namespace hb = harvis::bench;
+namespace fs = std::filesystem;
+
+struct Args {
+  int threads = 2;
+  int tokens = 64;
+  int rounds = 5;
+  std::uint32_t embd = 512;
+  std::uint32_t layers = 8;
+};
+
+struct Generation {
+  std::vector<double> ttft_ms, tokens_per_s;
+};
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// One streamed chat completion: TTFT and decode rate from the content chunks' arrival.
+bool MeasureOnce(int port, const Args& a, Generation& out) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(120, 0);
+  const json body = {{"model", "bench"}, {"stream", true}, {"temperature", 0}, {"max_tokens", a.tokens},
+                     {"messages", json::array({{{"role", "user"}, {"content", "Tell me about the sea and ships."}}})}};
+  const auto start = Clock::now();
+  Clock::time_point first, last;
+  int chunks = 0;
+  hb::SseParser parser([&](const std::string&, const std::string& data) {
+    const json j = json::parse(data, nullptr, false);
+    if (j.is_discarded() || !j.contains("choices") || j["choices"].empty()) return true;  // e.g. [DONE]
+    const json& delta = j["choices"][0]["delta"];
+    if (delta.contains("content") && delta["content"].is_string() && !delta["content"].get<std::string>().empty()) {
+      last = Clock::now();
+      if (chunks++ == 0) first = last;
+    }
+    return true;
+  });
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/chat/completions";
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+    return parser.Feed(std::string_view(data, size));
+  };
+  auto res = client.send(req);
+  if (!res || res->status != 200 || chunks < 2) {
+    std::fprintf(stderr, "request failed (%s, %d chunks)\n", res ? std::to_string(res->status).c_str() : "no answer",
+                 chunks);
+    return false;
+  }
+  out.ttft_ms.push_back(Ms(first - start));
+  out.tokens_per_s.push_back((chunks - 1) / std::chrono::duration<double>(last - first).count());
+  return true;
+}
+
+bool Measure(int port, const Args& a, Generation& out) {
+  Generation warmup;
+  if (!MeasureOnce(port, a, warmup)) return false;  // the first request loads the model
+  for (int r = 0; r < a.rounds; ++r) {
+    if (!MeasureOnce(port, a, out)) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<hb::ChildProcess> StartLlamaServer(const std::string& model, int port, const Args& a) {
+  hb::ChildProcess::Options process;
+  process.args = {HARVIS_LLAMA_SERVER_BIN, "-m", model, "-t", std::to_string(a.threads), "-tb",
+                  std::to_string(a.threads), "-c", "2048", "-np", "1", "--host", "127.0.0.1", "--port",
+                  std::to_string(port), "--alias", "bench"};
+  process.log = fs::path(model).parent_path() / "llama-server.log";
+  return hb::StartServer(process, port, "/health");
+}
+
+std::unique_ptr<hb::ChildProcess> StartHarvis(const std::string& model, int port, const Args& a) {
+  const auto dir = fs::path(model).parent_path();
+  const std::string config = (dir / "harvis.yaml").string();
+  std::ofstream(config) << "budgets: { cpu_fraction: 1.0 }\nstate_dir: " << (dir / "state").string()
+                        << "\nmodels:\n  - { name: bench, kind: llm, engine: llama, device: cpu, path: " << model
+                        << ", options: { threads: " << a.threads << ", context: 2048 } }\n";
+  hb::ChildProcess::Options process;
+  process.args = {HARVIS_BIN, "serve", "--config", config, "--host", "127.0.0.1", "--port", std::to_string(port)};
+  process.unset_env = hb::kHarvisEnvironment;
+  process.log = dir / "harvis.log";
+  return hb::StartServer(process, port, "/readyz");
+}
+
+// Median load times (ms): cold disk, RAM tier.
+std::pair<double, double> MeasureReload(const std::string& model, const Args& a, bool* dropped) {
+  harvis::ModelConfig m;
+  m.name = "bench";
+  m.kind = harvis::ModelKind::kLlm;
+  m.engine = "llama";
+  auto created = harvis::DefaultEngineRegistry().Create(m);
+  if (!created.ok()) return {0, 0};
+  auto& engine = **created;
+  std::ifstream in(model, std::ios::binary);
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  std::vector<double> cold, ram;
+  *dropped = true;
+  for (int r = 0; r < a.rounds; ++r) {
+    const std::string fresh = (fs::path(model).parent_path() / ("cold-" + std::to_string(r) + ".gguf")).string();
+    hb::WriteUncached(fresh, bytes);
+    *dropped = hb::DropCaches() && *dropped;
+    harvis::LoadRequest load;
+    load.path = fresh;
+    auto t0 = Clock::now();
+    if (!engine.Load(load).ok()) return {0, 0};
+    cold.push_back(Ms(Clock::now() - t0));
+    auto weights = engine.ExportWeights();
+    engine.Unload();
+    fs::remove(fresh);
+    harvis::LoadRequest from_ram;
+    from_ram.weights = &*weights;
+    t0 = Clock::now();
+    if (!engine.Load(from_ram).ok()) return {0, 0};
+    ram.push_back(Ms(Clock::now() - t0));
+    engine.Unload();
+  }
+  return {hb::Percentile(cold, 50), hb::Percentile(ram, 50)};
+}
+
+bool ParseArgs(int argc, char** argv, Args& a) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    const int v = std::atoi(argv[i + 1]);
+    if (k == "--threads") a.threads = v;
+    else if (k == "--tokens") a.tokens = v;
+    else if (k == "--rounds") a.rounds = v;
+    else if (k == "--embd") a.embd = static_cast<std::uint32_t>(v);
+    else if (k == "--layers") a.layers = static_cast<std::uint32_t>(v);
+    else return false;
+  }
+  return argc % 2 == 1 && a.threads > 0 && a.tokens > 1 && a.rounds > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!ParseArgs(argc, argv, a)) {
+    std::fprintf(stderr, "usage: %s [--threads T] [--tokens N] [--rounds R] [--embd E] [--layers L]\n", argv[0]);
+    return 2;
+  }
+  if (!hb::BaselineServerBuilt(HARVIS_LLAMA_SERVER_BIN)) return 2;
+  const fs::path dir = fs::temp_directory_path() / ("harvis_llama_bench_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string model = (dir / "bench.gguf").string();
+  harvis::testing::LlamaModelSpec spec;
+  spec.vocab_path = HARVIS_LLAMA_TEST_VOCAB;
+  spec.n_embd = a.embd;
+  spec.n_layer = a.layers;
+  spec.n_ff = a.embd * 11 / 4;
+  std::string error;
+  if (!harvis::testing::WriteRandomLlamaModel(spec, model, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "model: %s (%.0f MB, %u layers, embd %u), %d threads, %d tokens, %d rounds\n", model.c_str(),
+               fs::file_size(model) / 1e6, a.layers, a.embd, a.threads, a.tokens, a.rounds);
+
+  Generation harvis_gen, server_gen;
+  bool ok = true;
+  {
+    const int port = hb::FreePort();
+    auto server = StartLlamaServer(model, port, a);
+    ok = server && Measure(port, a, server_gen);
+  }
+  if (ok) {
+    const int port = hb::FreePort();
+    auto harvis = StartHarvis(model, port, a);
+    ok = harvis && Measure(port, a, harvis_gen);
+  }
+  if (!ok) {
+    std::fprintf(stderr, "generation measurement failed; logs in %s\n", dir.c_str());
+    return 1;
+  }
+  bool dropped = false;
+  const auto [cold_ms, ram_ms] = MeasureReload(model, a, &dropped);
+  fs::remove_all(dir);
+
+  const double h_ttft = hb::Percentile(harvis_gen.ttft_ms, 50), s_ttft = hb::Percentile(server_gen.ttft_ms, 50);
+  const double h_tps = hb::Percentile(harvis_gen.tokens_per_s, 50), s_tps = hb::Percentile(server_gen.tokens_per_s, 50);
+  std::printf("| system                 | TTFT ms (p50) | decode tokens/s (p50) |\n");
+  std::printf("|------------------------|---------------|-----------------------|\n");
+  std::printf("| harvis serve (llama)   | %13.1f | %21.1f |\n", h_ttft, h_tps);
+  std::printf("| llama-server           | %13.1f | %21.1f |\n", s_ttft, s_tps);
+  std::printf("harvis / llama-server: tokens/s %.3f (target >= 1.0), TTFT %.3f (target <= 1.05)\n", h_tps / s_tps,
+              h_ttft / s_ttft);
+  std::printf("\n| load                   | ms (p50) |\n|------------------------|----------|\n");
+  std::printf("| cold disk              | %8.1f |\n| RAM tier               | %8.1f |\n", cold_ms, ram_ms);
+  std::printf("RAM tier / cold disk: %.3f (target <= 0.3)%s\n", ram_ms / cold_ms,
+              dropped ? "" : "  [drop_caches not permitted: cold = fadvise(DONTNEED) only]");
+  return 0;
+}

@@ -1,0 +1,514 @@
+#include "engines/llm/llama/llama_engine.h"
+
+#if HARVIS_WITH_LLAMA
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "engines/ggml/ggml_log.h"
+#include "engines/ggml/ggml_threads.h"
+#include "engines/llm/stop_filter.h"
+#include "ggml-backend.h"
+#include "llama.h"
+
+namespace harvis {
+namespace {
+
+// Serialises llama loads in this process, so that the RSS delta of one load does not
+// include another's allocations.
+std::mutex& LoadMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+void InitLlamaOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llama_log_set(&GgmlLogCallback, nullptr);
+    llama_backend_init();
+  });
+}
+
+std::int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long long pages_total = 0, pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) return 0;
+  return pages_resident * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
+}
+
+Status BadOption(const ModelConfig& model, const std::string& key, const std::string& why) {
+  return Status(ErrorCode::kInvalidArgument, "model '" + model.name + "': options." + key + ": " + why);
+}
+
+Result<std::uint32_t> ParseCount(const ModelConfig& model, const std::string& key, const std::string& value,
+                                 std::uint32_t min, std::uint32_t max) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(value, &used);
+    if (used == value.size() && v >= min && v <= max) return static_cast<std::uint32_t>(v);
+  } catch (...) {
+  }
+  return BadOption(model, key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+}
+
+// The ggml GPU devices, in order (none in a build without a GPU backend).
+std::vector<ggml_backend_dev_t> GpuDevices() {
+  std::vector<ggml_backend_dev_t> out;
+  for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+    ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+    const auto type = ggml_backend_dev_type(dev);
+    if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) out.push_back(dev);
+  }
+  return out;
+}
+
+// A buffer llama.cpp reported while allocating: "load_tensors: CUDA0 model buffer size =
+// 17.00 MiB", "llama_kv_cache: CPU KV buffer size = ...", "... compute buffer size = ...".
+// Adds it to the device or host bytes; false if the line is not such a report.
+bool AddReportedBuffer(const std::string& line, LlamaFootprint& out) {
+  const auto at = line.find(" buffer size = ");
+  if (at == std::string::npos) return false;
+  std::uint64_t bytes = 0;
+  if (!ParseLoggedSize(line, &bytes)) return false;
+  const auto colon = line.find(':');
+  if (colon == std::string::npos || colon > at) return false;
+  const auto name_begin = line.find_first_not_of(' ', colon + 1);
+  const std::string name = line.substr(name_begin, line.find(' ', name_begin) - name_begin);
+  const bool host = name.rfind("CPU", 0) == 0 || name.find("_Host") != std::string::npos;
+  (host ? out.host_bytes : out.device_bytes) += bytes;
+  return true;
+}
+
+std::string TokenPiece(const llama_vocab* vocab, llama_token token) {
+  char buf[256];
+  const int n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, /*special=*/false);
+  if (n >= 0) return std::string(buf, static_cast<size_t>(n));
+  std::string big(static_cast<size_t>(-n), '\0');
+  const int m = llama_token_to_piece(vocab, token, big.data(), -n, 0, false);
+  return m > 0 ? big.substr(0, static_cast<size_t>(m)) : "";
+}
+
+struct SamplerFree {
+  void operator()(llama_sampler* s) const { llama_sampler_free(s); }
+};
+using SamplerPtr = std::unique_ptr<llama_sampler, SamplerFree>;
+
+// The OpenAI/Ollama sampling options as a llama.cpp sampler chain.
+Result<SamplerPtr> MakeSampler(const ChatOptions& options) {
+  SamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+  if (options.temperature <= 0) {
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+    return chain;
+  }
+  double top_p = 1.0;
+  int top_k = 40;  // Ollama's and llama-server's default
+  std::uint32_t seed = LLAMA_DEFAULT_SEED;
+  try {
+    if (auto it = options.extra.find("top_p"); it != options.extra.end()) top_p = std::stod(it->second);
+    if (auto it = options.extra.find("top_k"); it != options.extra.end()) top_k = std::stoi(it->second);
+    if (auto it = options.extra.find("seed"); it != options.extra.end()) {
+      seed = static_cast<std::uint32_t>(std::stoll(it->second));
+    }
+  } catch (...) {
+    return Status(ErrorCode::kInvalidArgument, "top_p, top_k and seed must be numbers");
+  }
+  if (top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(top_k));
+  if (top_p < 1.0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(static_cast<float>(top_p), 1));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(static_cast<float>(options.temperature)));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
+  return chain;
+}
+
+}  // namespace
+
+// One sequence slot: a llama context with its own KV cache, over the shared weights.
+struct LlamaEngine::Slot {
+  llama_context* ctx = nullptr;
+  std::atomic<const CancellationToken*> cancel{nullptr};
+
+  static bool Abort(void* data) {
+    const auto* token = static_cast<Slot*>(data)->cancel.load();
+    return token != nullptr && token->cancelled();
+  }
+  ~Slot() {
+    if (ctx != nullptr) llama_free(ctx);
+  }
+};
+
+Result<LlamaOptions> LlamaOptions::Parse(const ModelConfig& model) {
+  LlamaOptions out;
+  for (const auto& [key, value] : model.options) {
+    if (key == "context") {
+      auto v = ParseCount(model, key, value, 64, 1u << 20);
+      if (!v.ok()) return v.status();
+      out.context = *v;
+    } else if (key == "batch") {
+      auto v = ParseCount(model, key, value, 1, 1u << 16);
+      if (!v.ok()) return v.status();
+      out.batch = *v;
+    } else if (key == "flash_attn") {
+      if (value != "auto" && value != "true" && value != "false") {
+        return BadOption(model, key, "expected auto, true or false");
+      }
+      out.flash_attn = value == "auto" ? -1 : value == "true" ? 1 : 0;
+    } else if (key == "chat_template") {
+      if (value.empty()) return BadOption(model, key, "must not be empty");
+      out.chat_template = value;
+    }
+  }
+  return out;
+}
+
+LlamaEngine::LlamaEngine(ModelConfig model, LlamaOptions options)
+    : model_(std::move(model)), options_(std::move(options)) {
+  InitLlamaOnce();
+}
+
+LlamaEngine::~LlamaEngine() { Unload(); }
+
+std::uint64_t LlamaEngine::EstimateFootprint() const {
+  auto info = InspectGgufFile(model_.path);
+  if (!info.ok()) return 0;
+  const std::uint32_t n_ctx = info->n_ctx_train > 0 ? std::min(options_.context, info->n_ctx_train) : options_.context;
+  const auto slots = static_cast<std::uint64_t>(std::max(1, model_.parallel));
+  return info->weight_bytes +
+         slots * (PredictKvBytes(*info, n_ctx) + PredictComputeBytes(*info, n_ctx, std::min(options_.batch, 512u)));
+}
+
+Status LlamaEngine::Load(const LoadRequest& request) {
+  Unload();
+  std::string source;
+  if (request.weights != nullptr) {
+    if (!request.weights->data) {
+      return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': the RAM-tier weights hold no bytes");
+    }
+    bytes_ = request.weights->data;
+    source = "model '" + model_.name + "' (weights from RAM)";
+  } else {
+    source = request.path.empty() ? model_.path : request.path;
+    if (source.empty()) return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': no model path");
+    auto read = ReadWeights();
+    if (!read.ok()) return read.status();
+    bytes_ = read->data;
+  }
+  auto info = InspectGgufBytes(*bytes_, source);
+  if (!info.ok()) {
+    bytes_.reset();
+    return info.status();
+  }
+  info_ = *info;
+  n_ctx_ = info_.n_ctx_train > 0 ? std::min(options_.context, info_.n_ctx_train) : options_.context;
+
+  std::lock_guard load_lock(LoadMutex());
+  const std::int64_t rss_before = ResidentBytes();
+  std::vector<std::string> lines;
+  Status st;
+  {
+    GgmlLogCapture capture(&lines);
+    st = CreateModel(request.device, request.gpu_layers, source);
+    if (st.ok()) st = CreateSlots(std::max(1, model_.parallel));
+  }
+  if (!st.ok()) {
+    FreeAll();
+    return st;
+  }
+  LlamaFootprint measured;
+  for (const auto& line : lines) AddReportedBuffer(line, measured);
+  measured.weight_bytes = llama_model_size(llama_model_);
+  // The weights are at least their exact size, wherever llama.cpp reported them.
+  if (measured.total() < measured.weight_bytes) measured.host_bytes += measured.weight_bytes - measured.total();
+  measured.rss_delta_bytes = ResidentBytes() - rss_before;
+  measured.slots = static_cast<int>(slots_.size());
+  measured.gpu_layers = footprint_.gpu_layers;
+  footprint_ = measured;
+
+  std::lock_guard lock(mu_);
+  free_slots_.clear();
+  for (auto& slot : slots_) free_slots_.push_back(slot.get());
+  loaded_ = true;
+  return Status::Ok();
+}
+
+Status LlamaEngine::CreateModel(const DeviceTarget& device, int gpu_layers, const std::string& source) {
+  llama_model_params params = llama_model_default_params();
+  params.load_mode = LLAMA_LOAD_MODE_NONE;  // read from the bytes in memory, no mmap
+  params.split_mode = LLAMA_SPLIT_MODE_NONE;
+  params.main_gpu = 0;
+  // A NULL-terminated device list: the one GPU the scheduler chose, or none (CPU only).
+  std::vector<ggml_backend_dev_t> devices;
+  const bool on_gpu = device.kind == DeviceKind::kGpu && !device.simulated;
+  if (on_gpu) {
+    const auto gpus = GpuDevices();
+    if (gpus.empty()) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "model '" + model_.name + "': cannot place it on " + device.id +
+                        ": llama.cpp sees no GPU (needs a build with HARVIS_CUDA=ON and a visible device)");
+    }
+    const int index = std::max(0, device.gpu_index);
+    if (index >= static_cast<int>(gpus.size())) {
+      return Status(ErrorCode::kFailedPrecondition, "model '" + model_.name + "': GPU index " +
+                                                        std::to_string(index) + " not found (llama.cpp sees " +
+                                                        std::to_string(gpus.size()) + " GPUs)");
+    }
+    devices.push_back(gpus[static_cast<size_t>(index)]);
+    const int layers = static_cast<int>(info_.n_layer) + 1;  // + the output layer
+    footprint_.gpu_layers = gpu_layers < 0 ? layers : std::min(gpu_layers, layers);
+    params.n_gpu_layers = gpu_layers < 0 ? -1 : gpu_layers;
+  } else {
+    footprint_.gpu_layers = 0;
+    params.n_gpu_layers = 0;
+  }
+  devices.push_back(nullptr);
+  params.devices = devices.data();
+
+  ClearGgmlErrors();
+  FILE* file = fmemopen(const_cast<std::uint8_t*>(bytes_->data()), bytes_->size(), "rb");
+  if (file == nullptr) return Status(ErrorCode::kInternal, source + ": cannot open the model bytes");
+  try {
+    llama_model_ = llama_model_load_from_file_ptr(file, params);
+  } catch (const std::exception& e) {
+    llama_model_ = nullptr;
+    ClearGgmlErrors();
+    std::fclose(file);
+    return Status(ErrorCode::kFailedPrecondition, source + ": llama.cpp could not load the model: " + e.what());
+  }
+  std::fclose(file);
+  if (llama_model_ == nullptr) {
+    return Status(ErrorCode::kFailedPrecondition, source + ": llama.cpp could not load the model" + GgmlErrorSuffix());
+  }
+  template_ = options_.chat_template;
+  if (template_.empty()) {
+    const char* own = llama_model_chat_template(llama_model_, nullptr);
+    template_ = own != nullptr ? own : "chatml";
+  }
+  return Status::Ok();
+}
+
+Status LlamaEngine::CreateSlots(int count) {
+  for (int i = 0; i < count; ++i) {
+    llama_context_params params = llama_context_default_params();
+    params.n_ctx = n_ctx_;
+    params.n_batch = options_.batch;
+    params.n_ubatch = std::min(options_.batch, 512u);
+    params.n_seq_max = 1;
+    params.n_threads = GgmlThreads(1);
+    params.n_threads_batch = params.n_threads;
+    params.no_perf = true;
+    params.flash_attn_type = options_.flash_attn < 0    ? LLAMA_FLASH_ATTN_TYPE_AUTO
+                             : options_.flash_attn == 1 ? LLAMA_FLASH_ATTN_TYPE_ENABLED
+                                                        : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    auto slot = std::make_unique<Slot>();
+    params.abort_callback = &Slot::Abort;
+    params.abort_callback_data = slot.get();
+    ClearGgmlErrors();
+    slot->ctx = llama_init_from_model(llama_model_, params);
+    if (slot->ctx == nullptr) {
+      return Status(ErrorCode::kResourceExhausted, "model '" + model_.name + "': llama.cpp could not create slot " +
+                                                       std::to_string(i + 1) + " of " + std::to_string(count) +
+                                                       " (context " + std::to_string(n_ctx_) + ")" +
+                                                       GgmlErrorSuffix());
+    }
+    slots_.push_back(std::move(slot));
+  }
+  return Status::Ok();
+}
+
+void LlamaEngine::FreeAll() {
+  slots_.clear();
+  if (llama_model_ != nullptr) llama_model_free(llama_model_);
+  llama_model_ = nullptr;
+  bytes_.reset();
+  footprint_ = LlamaFootprint{};
+}
+
+std::uint64_t LlamaEngine::FootprintBytes() const {
+  if (llama_model_ == nullptr) return 0;
+  if (footprint_.gpu_layers > 0) return footprint_.device_bytes;
+  return std::max<std::uint64_t>(footprint_.total(),
+                                 static_cast<std::uint64_t>(std::max<std::int64_t>(0, footprint_.rss_delta_bytes)));
+}
+
+std::optional<WeightBlob> LlamaEngine::ExportWeights() {
+  if (llama_model_ == nullptr || !bytes_) return std::nullopt;
+  return WeightBlob{bytes_, bytes_->size()};
+}
+
+Result<WeightBlob> LlamaEngine::ReadWeights() const {
+  if (model_.path.empty()) return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': no model path");
+  auto info = InspectGgufFile(model_.path);
+  if (!info.ok()) return info.status();
+  std::ifstream in(model_.path, std::ios::binary);
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(model_.path, ec);
+  if (!in || ec) return Status(ErrorCode::kNotFound, "cannot read model file " + model_.path);
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>(size);
+  if (!in.read(reinterpret_cast<char*>(bytes->data()), static_cast<std::streamsize>(size))) {
+    return Status(ErrorCode::kInternal, "cannot read model file " + model_.path);
+  }
+  return WeightBlob{std::move(bytes), size};
+}
+
+void LlamaEngine::Unload() {
+  {
+    std::unique_lock lock(mu_);
+    loaded_ = false;
+    slot_returned_.notify_all();
+    slot_returned_.wait(lock, [&] { return free_slots_.size() == slots_.size(); });
+    free_slots_.clear();
+  }
+  FreeAll();
+}
+
+LlamaEngine::Slot* LlamaEngine::AcquireSlot() {
+  std::unique_lock lock(mu_);
+  slot_returned_.wait(lock, [&] { return !loaded_ || !free_slots_.empty(); });
+  if (!loaded_) return nullptr;
+  Slot* slot = free_slots_.back();
+  free_slots_.pop_back();
+  return slot;
+}
+
+void LlamaEngine::ReleaseSlot(Slot* slot) {
+  {
+    std::lock_guard lock(mu_);
+    free_slots_.push_back(slot);
+  }
+  slot_returned_.notify_all();
+}
+
+Result<std::string> LlamaEngine::ApplyTemplate(const std::vector<ChatMessage>& messages) const {
+  std::vector<llama_chat_message> chat;
+  chat.reserve(messages.size());
+  for (const auto& m : messages) chat.push_back({m.role.c_str(), m.content.c_str()});
+  std::string out(4096, '\0');
+  int n = llama_chat_apply_template(template_.c_str(), chat.data(), chat.size(), true, out.data(),
+                                    static_cast<int32_t>(out.size()));
+  if (n > static_cast<int>(out.size())) {
+    out.resize(static_cast<size_t>(n));
+    n = llama_chat_apply_template(template_.c_str(), chat.data(), chat.size(), true, out.data(), n);
+  }
+  if (n < 0) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "model '" + model_.name + "': llama.cpp does not support its chat template; set "
+                                            "options.chat_template (e.g. chatml or llama3)");
+  }
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+Result<ChatResult> LlamaEngine::Chat(const std::vector<ChatMessage>& messages, const ChatOptions& options,
+                                     const TokenCallback& on_token, const CancellationToken* cancel) {
+  if (messages.empty()) return Status(ErrorCode::kInvalidArgument, "no messages to answer");
+  auto sampler = MakeSampler(options);
+  if (!sampler.ok()) return sampler.status();
+  Slot* slot = AcquireSlot();
+  if (slot == nullptr) return Status(ErrorCode::kUnavailable, "llama model '" + model_.name + "' is not loaded");
+  struct Return {
+    LlamaEngine* engine;
+    Slot* slot;
+    ~Return() {
+      slot->cancel.store(nullptr);
+      engine->ReleaseSlot(slot);
+    }
+  } give_back{this, slot};
+  auto prompt = ApplyTemplate(messages);
+  if (!prompt.ok()) return prompt.status();
+
+  const llama_vocab* vocab = llama_model_get_vocab(llama_model_);
+  const int32_t len = static_cast<int32_t>(prompt->size());
+  int32_t n = -llama_tokenize(vocab, prompt->data(), len, nullptr, 0, /*add_special=*/true, /*parse_special=*/true);
+  std::vector<llama_token> tokens(static_cast<size_t>(std::max(0, n)));
+  if (n <= 0 || llama_tokenize(vocab, prompt->data(), len, tokens.data(), n, true, true) < 0) {
+    return Status(ErrorCode::kInvalidArgument, "the prompt could not be tokenized");
+  }
+  if (tokens.size() >= n_ctx_) {
+    return Status(ErrorCode::kInvalidArgument, "the prompt is " + std::to_string(tokens.size()) +
+                                                   " tokens; model '" + model_.name + "' holds " +
+                                                   std::to_string(n_ctx_) + " (options.context)");
+  }
+
+  llama_context* ctx = slot->ctx;
+  slot->cancel.store(cancel);
+  const int threads = GgmlThreads(options.threads);
+  llama_set_n_threads(ctx, threads, threads);
+  llama_memory_clear(llama_get_memory(ctx), true);
+
+  ChatResult result;
+  auto cancelled = [&] { return cancel != nullptr && cancel->cancelled(); };
+  // The prompt, in batches; llama.cpp aborts between graph steps when cancelled.
+  for (size_t at = 0; at < tokens.size(); at += options_.batch) {
+    const auto count = static_cast<int32_t>(std::min<size_t>(options_.batch, tokens.size() - at));
+    const int rc = llama_decode(ctx, llama_batch_get_one(tokens.data() + at, count));
+    if (rc == 2 || cancelled()) {
+      result.finish_reason = "cancelled";
+      return result;
+    }
+    if (rc != 0) {
+      return Status(ErrorCode::kInternal, "llama.cpp failed to evaluate the prompt (code " + std::to_string(rc) + ")");
+    }
+  }
+
+  StopFilter filter(options.stop);
+  auto emit = [&](const std::string& text) {
+    if (text.empty()) return true;
+    result.text += text;
+    return on_token(text);
+  };
+  std::size_t n_past = tokens.size();
+  result.finish_reason = "length";
+  while (options.max_tokens <= 0 || result.tokens < options.max_tokens) {
+    if (n_past >= n_ctx_) break;  // the context is full
+    llama_token token = llama_sampler_sample(sampler->get(), ctx, -1);
+    if (llama_vocab_is_eog(vocab, token)) {
+      result.finish_reason = "stop";
+      break;
+    }
+    ++result.tokens;
+    if (!emit(filter.Push(TokenPiece(vocab, token))) || cancelled()) {
+      result.finish_reason = "cancelled";
+      return result;
+    }
+    if (filter.stopped()) {
+      result.finish_reason = "stop";
+      return result;
+    }
+    const int rc = llama_decode(ctx, llama_batch_get_one(&token, 1));
+    ++n_past;
+    if (rc == 2 || cancelled()) {
+      result.finish_reason = "cancelled";
+      return result;
+    }
+    if (rc != 0) return Status(ErrorCode::kInternal, "llama.cpp failed to decode (code " + std::to_string(rc) + ")");
+  }
+  if (!emit(filter.Finish())) result.finish_reason = "cancelled";
+  return result;
+}
+
+}  // namespace harvis
+
+#endif  // HARVIS_WITH_LLAMA
+
+namespace harvis {
+
+void RegisterLlamaEngine(EngineRegistry& registry) {
+  registry.Register("llama", [](const ModelConfig& model) -> Result<std::unique_ptr<Engine>> {
+#if HARVIS_WITH_LLAMA
+    if (model.kind != ModelKind::kLlm) {
+      return Status(ErrorCode::kInvalidArgument, "model '" + model.name + "': engine 'llama' is a language model (kind: llm)");
+    }
+    auto options = LlamaOptions::Parse(model);
+    if (!options.ok()) return options.status();
+    return std::unique_ptr<Engine>(new LlamaEngine(model, *options));
+#else
+    return Status(ErrorCode::kFailedPrecondition,
+                  "model '" + model.name + "': engine 'llama' is not in this build (HARVIS_WITH_LLAMA=OFF)");
+#endif
+  });
+}
+
+}  // namespace harvis

@@ -1,0 +1,137 @@
+// `engine: llama` — an in-process LLM on llama.cpp (GGUF files; SPEC §2, issue 11).
+//
+// One LlamaEngine is one configured model. Load() reads the GGUF file once (or takes the
+// bytes from the RAM tier) and hands them to llama.cpp from memory, so a reload from the
+// RAM tier never touches the disk. It then creates `parallel` llama contexts ("slots")
+// that share the weights, each with its own KV cache of `context` tokens; Chat() borrows
+// a free slot (waiting while all are busy), so up to `parallel` sequences generate at
+// once over one copy of the weights.
+//
+// Placement: on a real GPU (DeviceTarget kind GPU, not simulated) LoadRequest::gpu_layers
+// layers go to ggml's GPU device `gpu_index` (-1: all of them, and the KV cache with them);
+// the rest stay in host RAM. Needs a build with HARVIS_CUDA=ON; otherwise Load fails with
+// kFailedPrecondition. Everything else runs on the CPU.
+//
+// Footprint: predicted from the GGUF metadata before a load (llama_model_file.h), measured
+// during it from the buffers llama.cpp allocates (weights, KV caches, compute and output
+// buffers), split into device and host bytes. FootprintBytes() is the device's share on a
+// GPU, and max(buffers, RSS delta) on the CPU. The file bytes kept for ExportWeights() are
+// host RAM outside the footprint (host_copy_bytes()).
+//
+// Chat: the model's own chat template (tokenizer.chat_template, or options.chat_template),
+// applied by llama.cpp; sampling as the OpenAI and Ollama APIs: temperature (0: greedy),
+// top_p and seed (ChatOptions::extra), max_tokens, stop. Tokens stream through the
+// callback; returning false, or the cancellation token, stops generation — also in the
+// middle of a long prompt (llama.cpp's abort callback).
+//
+// options (ModelConfig::options, all optional):
+//   context:       tokens of KV cache per slot (default 4096, at most the trained context)
+//   batch:         prompt tokens per decode call (default 512)
+//   flash_attn:    auto|true|false (default auto)
+//   chat_template: a template name known to llama.cpp (e.g. chatml, llama3) or a template
+//                  text, instead of the file's
+//
+// Thread safety: as engine.h. Chat is safe from any number of threads.
+#pragma once
+
+#include "engines/engine.h"
+
+namespace harvis {
+
+// Registers `engine: llama`. In a build without llama.cpp (HARVIS_WITH_LLAMA=OFF) the
+// constructor fails with kFailedPrecondition saying so.
+void RegisterLlamaEngine(EngineRegistry& registry);
+
+}  // namespace harvis
+
+#if HARVIS_WITH_LLAMA
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "engines/llm/llama/llama_model_file.h"
+
+struct llama_model;
+struct llama_context;
+
+namespace harvis {
+
+struct LlamaOptions {
+  std::uint32_t context = 4096;
+  std::uint32_t batch = 512;
+  int flash_attn = -1;  // -1 auto, 0 off, 1 on
+  std::string chat_template;
+
+  static Result<LlamaOptions> Parse(const ModelConfig& model);
+};
+
+// What Load() measured.
+struct LlamaFootprint {
+  std::uint64_t device_bytes = 0;  // buffers on the GPU
+  std::uint64_t host_bytes = 0;    // buffers in host RAM (all of them on the CPU)
+  std::uint64_t weight_bytes = 0;  // of those, the weights (llama_model_size)
+  std::int64_t rss_delta_bytes = 0;
+  int slots = 0;
+  int gpu_layers = 0;
+  std::uint64_t total() const { return device_bytes + host_bytes; }
+};
+
+class LlamaEngine final : public Engine {
+ public:
+  LlamaEngine(ModelConfig model, LlamaOptions options);
+  ~LlamaEngine() override;
+
+  std::string_view engine_name() const override { return "llama"; }
+  ModelKind kind() const override { return ModelKind::kLlm; }
+  bool CanLoadFromMemory() const override { return true; }
+  // Weights + `parallel` x (KV cache + compute buffers), from the GGUF metadata.
+  std::uint64_t EstimateFootprint() const override;
+
+  Status Load(const LoadRequest& request) override;
+  std::uint64_t FootprintBytes() const override;
+  std::optional<WeightBlob> ExportWeights() override;
+  Result<WeightBlob> ReadWeights() const override;
+  void Unload() override;
+
+  Result<ChatResult> Chat(const std::vector<ChatMessage>& messages, const ChatOptions& options,
+                          const TokenCallback& on_token, const CancellationToken* cancel) override;
+
+  // Introspection (while loaded; same thread rules as Load).
+  LlamaFootprint footprint() const { return footprint_; }
+  std::uint64_t host_copy_bytes() const { return bytes_ ? bytes_->size() : 0; }
+  const GgufModelInfo& info() const { return info_; }
+  std::uint32_t context_tokens() const { return n_ctx_; }
+
+ private:
+  struct Slot;
+  Status CreateModel(const DeviceTarget& device, int gpu_layers, const std::string& source);
+  Status CreateSlots(int count);
+  void FreeAll();
+  Result<std::string> ApplyTemplate(const std::vector<ChatMessage>& messages) const;
+  Slot* AcquireSlot();
+  void ReleaseSlot(Slot* slot);
+
+  const ModelConfig model_;
+  const LlamaOptions options_;
+
+  // Written by Load/Unload only (never concurrently with Chat, engine.h).
+  llama_model* llama_model_ = nullptr;
+  std::shared_ptr<const std::vector<std::uint8_t>> bytes_;
+  GgufModelInfo info_;
+  LlamaFootprint footprint_;
+  std::uint32_t n_ctx_ = 0;
+  std::string template_;  // the chat template in use
+  std::vector<std::unique_ptr<Slot>> slots_;
+
+  // The pool of free slots. mu_ is a leaf lock.
+  mutable std::mutex mu_;
+  std::condition_variable slot_returned_;
+  std::vector<Slot*> free_slots_;  // guarded by mu_
+  bool loaded_ = false;            // guarded by mu_
+};
+
+}  // namespace harvis
+
+#endif  // HARVIS_WITH_LLAMA
