@@ -2,11 +2,18 @@
 // POST /api/mic-chat (whole answer first, then speech), on the real `harvis serve` with
 // its built-in models (pocketsphinx, espeak, flite) and the Ollama stand-in as the LLM.
 //
-//   voice_ttfa_bench [ROUNDS] [--stt-ms MS]      # default 5 rounds, pocketsphinx
+//   voice_ttfa_bench [ROUNDS] [--stt-ms MS] [--llama FILE.gguf]   # default 5 rounds, pocketsphinx
 //
 // --stt-ms MS replaces pocketsphinx by a simulated STT model that takes MS ms per
 // request (the speed of Whisper on a GPU, which this machine does not have); its
 // transcript is "simulated transcript of N samples".
+// --llama FILE replaces the Ollama stand-in by the in-process LLM (engine llama) on that
+// GGUF, placed with the STT model on one simulated GPU (gpu0, 1 GiB; with --stt-ms the
+// STT is there too), and samples GET /api/resources during the rounds: the bench then
+// also reports the most that any device had reserved against its budget, and fails if
+// a reservation ever exceeded one. A random-weight model from
+// `build/release/tests/unit/llama/make_llama_model FILE --ctx 512` answers until its
+// context is full (it never says an end token), so its turns are long.
 //
 // The question is spoken by harvis itself (flite, 16 kHz). After one warm-up turn per
 // route (models loaded), ROUNDS rounds run both routes one after the other, alternating
@@ -20,6 +27,8 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -152,22 +161,81 @@ struct Route {
   std::map<std::string, std::vector<double>> server;  // server-side timings by name
 };
 
-// The configuration: the built-in models, or with `stt_ms` > 0 a simulated STT model.
-std::string Config(int standin_port, const std::filesystem::path& dir, int stt_ms) {
+struct Options {
+  int rounds = 5;
+  int stt_ms = 0;
+  std::string llama;  // a GGUF: the in-process LLM on a simulated GPU instead of the stand-in
+};
+
+// The configuration: the built-in models, or with `stt_ms` > 0 a simulated STT model, and
+// with `llama` the in-process LLM (and the STT) on one simulated GPU.
+std::string Config(int standin_port, const std::filesystem::path& dir, const Options& o) {
+  // With the in-process LLM, Ollama is an address where nothing answers: no tenant.
+  const int ollama_port = o.llama.empty() ? standin_port : 9;
   std::string yaml = "server: {host: 127.0.0.1, port: 0}\n"
-                     "ollama: {url: \"http://127.0.0.1:" + std::to_string(standin_port) + "\"}\n"
+                     "ollama: {url: \"http://127.0.0.1:" + std::to_string(ollama_port) + "\"}\n"
                      "state_dir: " + (dir / "state").string() + "\nmodels_dir: " + (dir / "models").string() + "\n";
-  if (stt_ms > 0) {
-    yaml += "defaults: {stt: fast-stt}\nmodels:\n"
-            "  - {name: fast-stt, kind: stt, engine: simulated, options: {infer_time: " + std::to_string(stt_ms) + "ms}}\n"
-            "  - {name: espeak, kind: tts, engine: espeak}\n"
-            "  - {name: flite, kind: tts, engine: flite}\n"
-            "  - {name: \"llama3.2:3b\", kind: llm, engine: ollama}\n";
+  if (o.stt_ms == 0 && o.llama.empty()) return yaml;
+  const std::string stt = o.stt_ms > 0 ? "fast-stt" : "pocketsphinx";
+  const std::string llm = o.llama.empty() ? "llama3.2:3b" : "local";
+  if (!o.llama.empty()) yaml += "devices: [{id: gpu0, kind: gpu, memory: 1GiB, simulated: true}]\n";
+  yaml += "defaults: {stt: " + stt + ", llm: \"" + llm + "\"}\nmodels:\n"
+          "  - {name: espeak, kind: tts, engine: espeak}\n"
+          "  - {name: flite, kind: tts, engine: flite}\n";
+  if (o.stt_ms > 0) {
+    yaml += "  - {name: fast-stt, kind: stt, engine: simulated, options: {infer_time: " + std::to_string(o.stt_ms) +
+            "ms}}\n";
+  } else {
+    yaml += "  - {name: pocketsphinx, kind: stt, engine: pocketsphinx}\n";
+  }
+  if (o.llama.empty()) {
+    yaml += "  - {name: \"llama3.2:3b\", kind: llm, engine: ollama}\n";
+  } else {
+    yaml += "  - {name: local, kind: llm, engine: llama, device: gpu0, path: \"" + o.llama +
+            "\", options: {context: 2048}}\n";
   }
   return yaml;
 }
 
-int Run(int rounds, int stt_ms, const std::filesystem::path& dir) {
+// Samples GET /api/resources until stopped: the largest reservation / budget seen per
+// device, and how many samples had a reservation over its budget.
+class BudgetWatch {
+ public:
+  explicit BudgetWatch(int port) : thread_([this, port] { Run(port); }) {}
+  ~BudgetWatch() {
+    stop_ = true;
+    thread_.join();
+  }
+  int violations() const { return violations_; }
+  int samples() const { return samples_; }
+  const std::map<std::string, double>& peak() const { return peak_; }
+
+ private:
+  void Run(int port) {
+    auto client = MakeClient(port);
+    while (!stop_) {
+      if (auto res = client.Get("/api/resources"); res && res->status == 200) {
+        const json j = json::parse(res->body, nullptr, false);
+        for (const auto& d : j.is_discarded() ? json::array() : j.value("devices", json::array())) {
+          const double budget = d.value("budget_bytes", 0.0), reserved = d.value("reserved_bytes", 0.0);
+          if (budget <= 0) continue;
+          const std::string id = d.value("id", "?");
+          peak_[id] = std::max(peak_[id], reserved / budget);
+          if (reserved > budget) ++violations_;
+        }
+        ++samples_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  std::atomic<bool> stop_{false};
+  int violations_ = 0, samples_ = 0;
+  std::map<std::string, double> peak_;
+  std::thread thread_;
+};
+
+int Run(const Options& o, const std::filesystem::path& dir) {
+  const int rounds = o.rounds, stt_ms = o.stt_ms;
   hb::ChildProcess::Options standin_options;
   standin_options.args = {STANDIN_BIN, "--port", "0", "--models", "llama3.2:3b=2GiB",
                                      "--tokens-per-second", "30"};
@@ -179,7 +247,7 @@ int Run(int rounds, int stt_ms, const std::filesystem::path& dir) {
     return 1;
   }
   const auto config = dir / "harvis.yaml";
-  std::ofstream(config) << Config(standin_port, dir, stt_ms);
+  std::ofstream(config) << Config(standin_port, dir, o);
   hb::ChildProcess::Options harvis_options;
   harvis_options.args = {HARVIS_BIN, "serve", "--config", config.string()};
   harvis_options.unset_env = hb::kHarvisEnvironment;
@@ -199,6 +267,8 @@ int Run(int rounds, int stt_ms, const std::filesystem::path& dir) {
   for (auto& r : routes) {  // warm-up: loads pocketsphinx, espeak and the LLM
     if (!r.turn(port, *wav)) return 1;
   }
+  std::optional<BudgetWatch> watch;
+  if (!o.llama.empty()) watch.emplace(port);
   for (int i = 0; i < rounds; ++i) {
     for (int k = 0; k < 2; ++k) {
       Route& r = routes[(i + k) % 2];
@@ -218,9 +288,10 @@ int Run(int rounds, int stt_ms, const std::filesystem::path& dir) {
   }
 
   const std::string stt = stt_ms > 0 ? "simulated " + std::to_string(stt_ms) + " ms" : "pocketsphinx";
-  std::printf("voice_ttfa_bench: %d rounds, LLM = Ollama stand-in at 30 tokens/s, STT %s, TTS espeak; "
-              "load average %s\n\n",
-              rounds, stt.c_str(), hb::LoadAverage().c_str());
+  const std::string llm = o.llama.empty() ? "Ollama stand-in at 30 tokens/s"
+                                          : "in-process llama (" + o.llama + ") on simulated gpu0";
+  std::printf("voice_ttfa_bench: %d rounds, LLM = %s, STT %s, TTS espeak; load average %s\n\n", rounds,
+              llm.c_str(), stt.c_str(), hb::LoadAverage().c_str());
   std::printf("| %-38s | %13s | %14s | %14s |\n", "route", "TTFA p50 (ms)", "TTFA mean (ms)", "total p50 (ms)");
   std::printf("|%s|%s|%s|%s|\n", std::string(40, '-').c_str(), std::string(15, '-').c_str(),
               std::string(16, '-').c_str(), std::string(16, '-').c_str());
@@ -237,29 +308,39 @@ int Run(int rounds, int stt_ms, const std::filesystem::path& dir) {
   const double ratio_mean = hb::Mean(routes[0].ttfa) / hb::Mean(routes[1].ttfa);
   std::printf("\nTTFA voice / mic-chat: %.3f at p50, %.3f by mean (target <= 0.35): %s\n", ratio, ratio_mean,
               ratio <= 0.35 ? "met" : "NOT met");
-  return 0;
+  if (!watch) return 0;
+  const int violations = watch->violations(), samples = watch->samples();
+  std::printf("\nbudgets, %d samples of GET /api/resources during the rounds:", samples);
+  for (const auto& [id, peak] : watch->peak()) std::printf(" %s peak %.0f%%", id.c_str(), 100 * peak);
+  std::printf("; samples over a budget: %d\n", violations);
+  watch.reset();
+  return violations == 0 && samples > 0 ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  int rounds = 5, stt_ms = 0;
+  Options o;
   bool ok = true;
   for (int i = 1; i < argc && ok; ++i) {
     const std::string arg = argv[i];
     if (arg == "--stt-ms" && i + 1 < argc) {
-      ok = (stt_ms = std::atoi(argv[++i])) > 0;
+      ok = (o.stt_ms = std::atoi(argv[++i])) > 0;
+    } else if (arg == "--llama" && i + 1 < argc) {
+      o.llama = std::filesystem::absolute(argv[++i]).string();
+      ok = std::filesystem::exists(o.llama);
     } else {
-      ok = (rounds = std::atoi(argv[i])) > 0;
+      ok = (o.rounds = std::atoi(argv[i])) > 0;
     }
   }
   if (!ok) {
-    std::fprintf(stderr, "usage: %s [ROUNDS] [--stt-ms MS]   (default 5 rounds, pocketsphinx)\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [ROUNDS] [--stt-ms MS] [--llama FILE.gguf]   (default 5 rounds, pocketsphinx)\n",
+                 argv[0]);
     return 2;
   }
   const auto dir = hb::MakeTempDir("harvis-ttfa");
-  const int rc = Run(rounds, stt_ms, dir);
+  const int rc = Run(o, dir);
   if (rc == 0) {
     std::filesystem::remove_all(dir);
   } else {

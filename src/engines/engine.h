@@ -135,13 +135,20 @@ class Engine {
   // false: its calls then take no share of the CPU budget, which only local work needs.
   virtual bool UsesLocalCpu() const { return true; }
 
+  // Layers the engine can split between a GPU and host RAM (LoadRequest::gpu_layers);
+  // 0: it places the whole model on one device.
+  virtual int SplittableLayers() const { return 0; }
+
   // Predicted footprint before any load (e.g. from the file size); 0 when unknown.
   virtual std::uint64_t EstimateFootprint() const { return 0; }
 
   // Loads the model onto the device. Not thread-safe with respect to other calls.
   virtual Status Load(const LoadRequest& request) = 0;
-  // Bytes the loaded model occupies on its device (its own buffers); 0 when unloaded.
+  // Bytes the loaded model occupies on its device (its own buffers); 0 when unloaded. For
+  // a model split between a GPU and host RAM: the GPU's share.
   virtual std::uint64_t FootprintBytes() const = 0;
+  // A split model's share in host RAM (the layers not on the GPU); 0 otherwise.
+  virtual std::uint64_t HostBytes() const { return 0; }
   // The weights as bytes for the RAM tier, before Unload(); nullopt if not supported.
   virtual std::optional<WeightBlob> ExportWeights() { return std::nullopt; }
   // Reads the weights from the model file into host RAM without loading them (the

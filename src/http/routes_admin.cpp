@@ -21,6 +21,8 @@ json ModelJson(const ModelSnapshot& m) {
             {"state", m.state},
             {"device", m.device.empty() ? json(nullptr) : json(m.device)},
             {"bytes", m.bytes},
+            {"gpu_layers", m.gpu_layers >= 0 ? json(m.gpu_layers) : json(nullptr)},
+            {"host_bytes", m.host_bytes},
             {"leases", m.leases},
             {"pinned", m.pinned},
             {"group", m.group},

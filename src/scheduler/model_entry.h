@@ -45,7 +45,11 @@ struct ModelEntry {
   Clock::TimePoint idle_since{};  // when the last lease ended (or the load finished)
   Clock::TimePoint last_used{};
   std::uint64_t reserved = 0;
-  std::uint64_t measured = 0;     // last measured footprint (persisted)
+  // A model split between its GPU and host RAM (partial offload): the layers on the GPU
+  // (-1: not split) and the bytes reserved in host RAM for the rest (`reserved` is the GPU's).
+  int gpu_layers = -1;
+  std::uint64_t host_share = 0;
+  std::uint64_t measured = 0;     // last measured footprint (persisted; both parts when split)
   double last_load_seconds = 0;   // persisted
   long load_count = 0;
   std::string last_error;

@@ -184,6 +184,9 @@ Status Scheduler::CheckFitsSomewhere(const ModelEntry& m) const {
     where += (where.empty() ? "" : ", ") + devices_[d]->info.id;
   }
   if (need <= largest) return Status::Ok();
+  for (size_t d : m.eligible) {
+    if (MaySplitOn(m, d, need)) return Status::Ok();  // with part of it in host RAM
+  }
   return Status(ErrorCode::kFailedPrecondition,
                 "model '" + m.config.name + "' needs " + FormatBytes(need) +
                     ", more than the largest budget it may use (" + FormatBytes(largest) +

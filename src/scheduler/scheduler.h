@@ -182,8 +182,15 @@ class Scheduler {
                                  const LoadMode& mode) const;
   std::optional<AdmitPlan> PlanOn(const ModelEntry& m, size_t device, std::uint64_t need,
                                   const LoadMode& mode) const;
+  // Partial offload (scheduler_split.cpp): the model's layers split between GPU `device`
+  // and host RAM, in the room free now; nullopt when not worth it or not possible.
+  std::optional<AdmitPlan> PlanSplitOn(const ModelEntry& m, size_t device, std::uint64_t need,
+                                       const LoadMode& mode) const;
+  // Whether a split on GPU `device` could ever hold `need` (half its layers there).
+  bool MaySplitOn(const ModelEntry& m, size_t device, std::uint64_t need) const;
+  void ReleaseHostShare(ModelEntry& m);
   bool Evictable(const ModelEntry& m, const LoadMode& mode) const;
-  Status ReserveFor(ModelEntry& m, size_t device, std::uint64_t need, Lock& lk);
+  Status ReserveFor(ModelEntry& m, const AdmitPlan& plan, std::uint64_t need, Lock& lk);
   Status RunEngineLoad(ModelEntry& m, size_t device, Lock& lk);
   Status FinishFailedLoad(ModelEntry& m, Status why);
   void FinishGoodLoad(ModelEntry& m, std::uint64_t measured, double seconds);

@@ -120,6 +120,8 @@ Result<AdmissionPlan> Scheduler::Plan(const std::string& model) const {
   if (const auto& plan = placement->plan) {
     out.fits = true;
     out.cost = plan->cost;
+    out.gpu_layers = plan->gpu_layers;
+    out.host_bytes = plan->host_bytes;
     for (const ModelEntry* v : plan->victims) out.victims.push_back(v->config.name);
   }
   return out;
@@ -149,6 +151,8 @@ ModelSnapshot Scheduler::SnapshotOf(const ModelEntry& m, Clock::TimePoint now) c
   if (m.state == ModelState::kFailed && now < m.retry_at) {
     s.retry_after_seconds = std::max(1, static_cast<int>(std::ceil(SecondsBetween(now, m.retry_at))));
   }
+  s.gpu_layers = m.gpu_layers;
+  s.host_bytes = m.host_share;
   s.measured_bytes = m.measured;
   s.load_count = m.load_count;
   s.last_load_seconds = m.last_load_seconds;
@@ -218,6 +222,11 @@ Status Scheduler::CheckInvariants() const {
         m->device == kNoDevice ? 0 : ledger_.ReservationOf(DeviceId(m->device), m->owner);
     if ((holds && in_ledger != m->reserved) || (!holds && m->reserved != 0)) {
       return Status(ErrorCode::kInternal, "model '" + name + "' reservation mismatch");
+    }
+    const bool split = m->device != kNoDevice && m->device != host_ && m->host_share > 0;
+    const std::uint64_t on_host = split ? ledger_.ReservationOf(DeviceId(host_), m->owner) : 0;
+    if ((split && on_host != m->host_share) || (!holds && m->host_share != 0)) {
+      return Status(ErrorCode::kInternal, "model '" + name + "' host share mismatch");
     }
   }
   for (const auto& group : groups_) {

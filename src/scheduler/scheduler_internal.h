@@ -26,6 +26,9 @@ struct Scheduler::AdmitPlan {
   size_t group_victims = 0;          // how many of `victims` are group members
   double cost = 0;
   std::uint64_t leftover = 0;        // free bytes after the load (best fit)
+  // A split (partial offload): gpu_layers on the device, host_bytes of `need` in host RAM.
+  int gpu_layers = -1;
+  std::uint64_t host_bytes = 0;
 };
 
 struct Scheduler::Placement {

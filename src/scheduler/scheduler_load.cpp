@@ -101,7 +101,8 @@ Result<Scheduler::Attempt> Scheduler::AttemptLoad(ModelEntry& m, const LoadMode&
       !(m.state == ModelState::kFailed && clock_->Now() >= m.retry_at)) {
     return Attempt::kRetry;  // another request moved it on meanwhile
   }
-  auto plan = PlanOn(m, d, need, mode);
+  const bool split = placement->plan && placement->plan->gpu_layers >= 0;
+  auto plan = split ? PlanSplitOn(m, d, need, mode) : PlanOn(m, d, need, mode);
   if (!plan) return Attempt::kNoRoom;
   // Claim the model so that no other request loads it elsewhere, then make room.
   SetState(m, ModelState::kLoading);
@@ -113,7 +114,7 @@ Result<Scheduler::Attempt> Scheduler::AttemptLoad(ModelEntry& m, const LoadMode&
   for (size_t i = 0; i < plan->victims.size(); ++i) {
     UnloadEngine(*plan->victims[i], i < plan->group_victims ? "group" : "pressure", lk);
   }
-  if (Status st = ReserveFor(m, d, need, lk); !st.ok()) {
+  if (Status st = ReserveFor(m, *plan, need, lk); !st.ok()) {
     m.admitting = false;
     m.device = kNoDevice;
     SetState(m, ModelState::kUnloaded);
@@ -124,16 +125,28 @@ Result<Scheduler::Attempt> Scheduler::AttemptLoad(ModelEntry& m, const LoadMode&
   return Attempt::kLoaded;
 }
 
-Status Scheduler::ReserveFor(ModelEntry& m, size_t d, std::uint64_t need, Lock&) {
+Status Scheduler::ReserveFor(ModelEntry& m, const AdmitPlan& plan, std::uint64_t need, Lock&) {
+  const size_t d = plan.device;
   const std::string& id = DeviceId(d);
-  if (d == host_) {
-    const std::uint64_t free = ledger_.Free(id);
-    if (free < need) ram_tier_.FreeAtLeast(need - free);
+  const std::string& host = DeviceId(host_);
+  // A split reserves its host share first: the RAM tier gives way to it.
+  const std::uint64_t on_host = d == host_ ? need : plan.host_bytes;
+  if (on_host > 0) {
+    const std::uint64_t free = ledger_.Free(host);
+    if (free < on_host) ram_tier_.FreeAtLeast(on_host - free);
   }
-  Status st = ledger_.Reserve(id, m.owner, need);
-  if (!st.ok()) return st;
+  if (plan.host_bytes > 0) {
+    if (Status st = ledger_.Reserve(host, m.owner, plan.host_bytes); !st.ok()) return st;
+  }
+  Status st = ledger_.Reserve(id, m.owner, need - plan.host_bytes);
+  if (!st.ok()) {
+    if (plan.host_bytes > 0) ledger_.Release(host, m.owner);
+    return st;
+  }
   m.admitting = false;
-  m.reserved = need;
+  m.reserved = need - plan.host_bytes;
+  m.host_share = plan.host_bytes;
+  m.gpu_layers = plan.gpu_layers;
   metrics_.SetResident(m.config.name, id, true);
   Emit(SchedulerEvent::Kind::kLoadStarted, m, "");
   return Status::Ok();
@@ -153,9 +166,15 @@ Result<Scheduler::Placement> Scheduler::ChooseDevice(const ModelEntry& m, std::u
   } eligible{first, last};
   std::optional<size_t> best, fallback;
   std::optional<AdmitPlan> best_plan;
+  std::vector<AdmitPlan> splits;
   for (size_t d : eligible) {
     const DeviceInfo& info = devices_[d]->info;
-    if (need > info.budget) continue;
+    if (auto split = PlanSplitOn(m, d, need, mode)) splits.push_back(std::move(*split));
+    if (need > info.budget) {
+      // Too big for it whole: a split may fit later, so it may be waited for.
+      if (MaySplitOn(m, d, need) && !fallback) fallback = d;
+      continue;
+    }
     // Where nothing fits now, wait for the GPU with the largest budget (else host).
     if (!fallback || (info.kind == DeviceKind::kGpu &&
                       (devices_[*fallback]->info.kind != DeviceKind::kGpu ||
@@ -169,6 +188,19 @@ Result<Scheduler::Placement> Scheduler::ChooseDevice(const ModelEntry& m, std::u
                              p.leftover);
     };
     if (!best_plan || key(*plan) < key(*best_plan)) best_plan = std::move(plan);
+  }
+  // A split where the best whole placement would evict models that will be needed, or
+  // would put all of the model's layers in host RAM (priced as a split with none on the
+  // GPU, see scheduler_split.cpp).
+  if (!splits.empty()) {
+    double reload = 0, likelihood = 0;
+    ScoreOf(m, clock_->Now(), &reload, &likelihood);
+    auto effective = [&](const AdmitPlan& p) {
+      return p.cost + (devices_[p.device]->info.kind == DeviceKind::kCpu ? reload * likelihood : 0.0);
+    };
+    for (auto& split : splits) {
+      if (!best_plan || split.cost < effective(*best_plan)) best_plan = std::move(split);
+    }
   }
   if (best_plan) return Placement{best_plan->device, std::move(best_plan)};
   if (fallback) return Placement{*fallback, std::nullopt};
@@ -254,6 +286,7 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
   request.device = DeviceTarget{info.id, info.kind, info.gpu_index, info.simulated};
   request.path = m.config.path;
   request.weights = blob ? &*blob : nullptr;
+  request.gpu_layers = m.gpu_layers;
   lk.unlock();
   const auto before = probe_ ? probe_->UsedBytes(info.id) : std::nullopt;
   double seconds = 0;  // the engine's own load time: reload cost and eviction use it
@@ -277,15 +310,20 @@ Status Scheduler::RunEngineLoad(ModelEntry& m, size_t d, Lock& lk) {
     if (freed > 0) st = load();
   }
   const std::uint64_t measured = st.ok() ? Measure(m, d, before) : 0;
+  const std::uint64_t host_measured = st.ok() && m.host_share > 0 ? m.engine->HostBytes() : 0;
   if (st.ok() && blob) ram_tier_.Drop(m.config.name);
   lk.lock();
   if (st.ok()) {
     st = ledger_.Resize(info.id, m.owner, measured);
+    if (st.ok() && m.host_share > 0 && host_measured > 0) {
+      st = ledger_.Resize(DeviceId(host_), m.owner, host_measured);
+      if (st.ok()) m.host_share = host_measured;
+    }
     if (!st.ok()) {
       lk.unlock();
       m.engine->Unload();
       lk.lock();
-      m.measured = measured;  // the next attempt predicts (and evicts for) the real size
+      m.measured = measured + host_measured;  // the next attempt predicts (and evicts for) the real size
       m.InvalidateScore();
     }
   }
@@ -309,6 +347,7 @@ std::uint64_t Scheduler::Measure(ModelEntry& m, size_t d, std::optional<std::uin
 Status Scheduler::FinishFailedLoad(ModelEntry& m, Status why) {
   const std::string& id = DeviceId(m.device);
   ledger_.Release(id, m.owner);
+  ReleaseHostShare(m);
   metrics_.SetResident(m.config.name, id, false);
   metrics_.CountLoad(m.config.name, false, 0);
   m.reserved = 0;
@@ -330,7 +369,7 @@ Status Scheduler::FinishFailedLoad(ModelEntry& m, Status why) {
 
 void Scheduler::FinishGoodLoad(ModelEntry& m, std::uint64_t measured, double seconds) {
   m.reserved = measured;
-  m.measured = measured;
+  m.measured = measured + m.host_share;  // a split's prediction is the whole model
   m.last_load_seconds = seconds;
   m.InvalidateScore();
   ++m.load_count;
@@ -339,11 +378,16 @@ void Scheduler::FinishGoodLoad(ModelEntry& m, std::uint64_t measured, double sec
   m.idle_since = clock_->Now();
   SetState(m, ModelState::kReady);
   metrics_.CountLoad(m.config.name, true, seconds);
-  store_.Record(m.config.name, measured, seconds);
+  store_.Record(m.config.name, m.measured, seconds);
   Emit(SchedulerEvent::Kind::kReady, m, "");
   NotifyChange();
-  spdlog::info("model '{}' ready on {}: {} in {:.2f}s", m.config.name, DeviceId(m.device),
-               FormatBytes(measured), seconds);
+  if (m.host_share > 0) {
+    spdlog::info("model '{}' ready on {} with {} layers: {} there, {} in host RAM, in {:.2f}s", m.config.name,
+                 DeviceId(m.device), m.gpu_layers, FormatBytes(measured), FormatBytes(m.host_share), seconds);
+  } else {
+    spdlog::info("model '{}' ready on {}: {} in {:.2f}s", m.config.name, DeviceId(m.device),
+                 FormatBytes(measured), seconds);
+  }
 }
 
 }  // namespace harvis

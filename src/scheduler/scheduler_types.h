@@ -116,7 +116,11 @@ struct ModelSnapshot {
   std::string engine;
   std::string state;   // ModelStateName
   std::string device;  // empty when not resident
-  std::uint64_t bytes = 0;  // current reservation
+  std::uint64_t bytes = 0;  // current reservation on `device`
+  // Split between `device` and host RAM (partial offload): its layers on the device, and
+  // the bytes reserved in host RAM for the rest; -1 and 0 when not split.
+  int gpu_layers = -1;
+  std::uint64_t host_bytes = 0;
   int leases = 0;
   bool pinned = false;
   std::string group;
@@ -167,7 +171,9 @@ struct AdmissionPlan {
   bool resident = false;    // already loading or loaded
   bool fits = false;        // false: it would wait in the queue
   std::vector<std::string> victims;
-  double cost = 0;  // sum of reload seconds x reuse likelihood of the victims
+  double cost = 0;  // sum of reload seconds x reuse likelihood of the victims (or of a split)
+  int gpu_layers = -1;          // a split: the layers that would go on `device`
+  std::uint64_t host_bytes = 0;  // a split: the bytes that would stay in host RAM
 };
 
 struct SchedulerEvent {

@@ -36,6 +36,7 @@ void Scheduler::FinishUnload(ModelEntry& m, const std::string& reason, std::uint
   const size_t d = m.device;
   const std::string& id = DeviceId(d);
   ledger_.Release(id, m.owner);
+  ReleaseHostShare(m);
   m.adopted = false;
   m.reserved = 0;
   m.unload_requested = false;

@@ -67,6 +67,13 @@ Result<SimulatedOptions> SimulatedOptions::Parse(const ModelConfig& model) {
     } else if (key == "from_memory") {
       if (value != "true" && value != "false") return BadOption(model, key, "expected true or false");
       out.from_memory = value == "true";
+    } else if (key == "layers") {
+      try {
+        out.layers = std::stoi(value);
+      } catch (...) {
+        out.layers = -1;
+      }
+      if (out.layers < 1 || out.layers > 1000) return BadOption(model, key, "expected an integer in [1, 1000]");
     }
     // Other keys (e.g. "threads") are ignored by this engine.
   }
@@ -95,6 +102,11 @@ Status SimulatedEngine::Load(const LoadRequest& request) {
     return Status(ErrorCode::kUnavailable,
                   "simulated load failure of '" + model_.name + "' on " + request.device.id);
   }
+  const int layers = options_.layers;
+  const bool split = layers > 0 && request.device.kind == DeviceKind::kGpu && request.gpu_layers >= 0 &&
+                     request.gpu_layers < layers;
+  device_share_.store(split ? options_.memory * static_cast<std::uint64_t>(request.gpu_layers) / layers
+                            : options_.memory);
   loaded_.store(true);
   loads_.fetch_add(1);
   if (from_ram) loads_from_memory_.fetch_add(1);
@@ -102,7 +114,11 @@ Status SimulatedEngine::Load(const LoadRequest& request) {
 }
 
 std::uint64_t SimulatedEngine::FootprintBytes() const {
-  return loaded_.load() ? options_.memory : 0;
+  return loaded_.load() ? device_share_.load() : 0;
+}
+
+std::uint64_t SimulatedEngine::HostBytes() const {
+  return loaded_.load() ? options_.memory - device_share_.load() : 0;
 }
 
 std::optional<WeightBlob> SimulatedEngine::ExportWeights() {

@@ -18,6 +18,8 @@
 //   fail_load:   "true"/"false", or a probability in [0, 1] that a load fails.
 //   seed:        seed of the failure RNG (default: a hash of the model name), so runs
 //                are reproducible.
+//   layers:      N > 0 makes the model splittable into N layers between a GPU and host
+//                RAM, as an LLM on llama.cpp is (SplittableLayers(), LoadRequest::gpu_layers).
 //   from_memory: "false" makes CanLoadFromMemory() false and ExportWeights() nullopt
 //                (default true), so the scheduler keeps nothing of it in the RAM tier.
 #pragma once
@@ -40,6 +42,7 @@ struct SimulatedOptions {
   std::uint64_t seed = 0;
   bool from_memory = true;
   std::uint64_t memory = 0;  // footprint: the model's declared memory (default 256MiB)
+  int layers = 0;            // > 0: splittable into this many layers (options.layers)
 
   // Reads ModelConfig::options and memory; kInvalidArgument naming the bad option.
   static Result<SimulatedOptions> Parse(const ModelConfig& model);
@@ -57,7 +60,11 @@ class SimulatedEngine final : public Engine {
   std::uint64_t EstimateFootprint() const override { return options_.memory; }
 
   Status Load(const LoadRequest& request) override;
+  int SplittableLayers() const override { return options_.layers; }
+  // A split load (LoadRequest::gpu_layers < layers on a GPU) accounts memory x
+  // gpu_layers / layers on the device and the rest as HostBytes().
   std::uint64_t FootprintBytes() const override;
+  std::uint64_t HostBytes() const override;
   std::optional<WeightBlob> ExportWeights() override;
   // Takes load_time - ram_load_time (the disk read) and accounts the declared memory.
   Result<WeightBlob> ReadWeights() const override;
@@ -84,6 +91,7 @@ class SimulatedEngine final : public Engine {
   std::mutex rng_mu_;  // guards rng_ and options_.fail_probability
   std::mt19937_64 rng_;
   std::atomic<bool> loaded_{false};
+  std::atomic<std::uint64_t> device_share_{0};  // of memory, on the device it was loaded on
   std::atomic<int> loads_{0};
   std::atomic<int> loads_from_memory_{0};
 };

@@ -51,6 +51,7 @@ std::vector<ModelConfig> Models() {
   m.back().keep_alive = kForever;
   m.push_back(Model("llm-14b", 12, ModelKind::kLlm));
   m.back().options["fail_load"] = "0.1";
+  m.back().options["layers"] = "40";  // splittable between a GPU and host RAM (partial offload)
   m.push_back(Model("llm-cpu", 6, ModelKind::kLlm));
   m.back().device = "cpu";
   m.back().options["infer_time"] = "1ms";
@@ -183,6 +184,7 @@ TEST(SchedulerPropertyTest, InvariantsHoldUnderRandomConcurrentLoad) {
   for (const ModelConfig& m : Models()) names.push_back(m.name);
   Counters counters;
   std::atomic<int> invariant_failures{0};
+  std::atomic<int> splits_seen{0};  // samples where llm-14b was split between a GPU and host RAM
   std::string first_failure;
   std::mutex failure_mu;
   std::vector<std::thread> threads;
@@ -195,6 +197,7 @@ TEST(SchedulerPropertyTest, InvariantsHoldUnderRandomConcurrentLoad) {
           std::lock_guard lock(failure_mu);
           if (invariant_failures++ == 0) first_failure = st.message();
         }
+        if (i % 64 == 0 && h.scheduler->GetModel("llm-14b")->gpu_layers >= 0) ++splits_seen;
       }
     });
   }
@@ -214,10 +217,11 @@ TEST(SchedulerPropertyTest, InvariantsHoldUnderRandomConcurrentLoad) {
     yields += d.compute_yields;
   }
   EXPECT_GT(yields, 0);  // chats did hand their compute to realtime calls
+  EXPECT_GT(splits_seen.load(), 0);  // partial offload happened under the same invariants
   EXPECT_TRUE(h.scheduler->CheckInvariants().ok());
-  std::printf("ops %ld: ok %ld, 503 queue %ld, 503 failed/unloading %ld, 409 %ld\n",
+  std::printf("ops %ld: ok %ld, 503 queue %ld, 503 failed/unloading %ld, 409 %ld; llm-14b split in %d samples\n",
               counters.finished.load(), counters.ok.load(), counters.exhausted.load(),
-              counters.unavailable.load(), counters.conflict.load());
+              counters.unavailable.load(), counters.conflict.load(), splits_seen.load());
 }
 
 }  // namespace

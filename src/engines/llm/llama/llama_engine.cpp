@@ -167,6 +167,7 @@ Result<LlamaOptions> LlamaOptions::Parse(const ModelConfig& model) {
 LlamaEngine::LlamaEngine(ModelConfig model, LlamaOptions options)
     : model_(std::move(model)), options_(std::move(options)) {
   InitLlamaOnce();
+  if (auto info = InspectGgufFile(model_.path); info.ok()) splittable_layers_ = static_cast<int>(info->n_layer) + 1;
 }
 
 LlamaEngine::~LlamaEngine() { Unload(); }
@@ -225,6 +226,16 @@ Status LlamaEngine::Load(const LoadRequest& request) {
   measured.rss_delta_bytes = ResidentBytes() - rss_before;
   measured.slots = static_cast<int>(slots_.size());
   measured.gpu_layers = footprint_.gpu_layers;
+  measured.on_gpu = request.device.kind == DeviceKind::kGpu;
+  if (measured.on_gpu && request.device.simulated) {
+    // Everything ran on the CPU: charge the simulated GPU its layers' share.
+    const int layers = static_cast<int>(info_.n_layer) + 1;
+    measured.gpu_layers = request.gpu_layers < 0 ? layers : std::min(request.gpu_layers, layers);
+    const std::uint64_t total = std::max<std::uint64_t>(
+        measured.total(), static_cast<std::uint64_t>(std::max<std::int64_t>(0, measured.rss_delta_bytes)));
+    measured.device_bytes = total * static_cast<std::uint64_t>(measured.gpu_layers) / layers;
+    measured.host_bytes = total - measured.device_bytes;
+  }
   footprint_ = measured;
 
   std::lock_guard lock(mu_);
@@ -328,9 +339,13 @@ void LlamaEngine::FreeAll() {
 
 std::uint64_t LlamaEngine::FootprintBytes() const {
   if (llama_model_ == nullptr) return 0;
-  if (footprint_.gpu_layers > 0) return footprint_.device_bytes;
+  if (footprint_.on_gpu) return footprint_.device_bytes;
   return std::max<std::uint64_t>(footprint_.total(),
                                  static_cast<std::uint64_t>(std::max<std::int64_t>(0, footprint_.rss_delta_bytes)));
+}
+
+std::uint64_t LlamaEngine::HostBytes() const {
+  return llama_model_ != nullptr && footprint_.on_gpu ? footprint_.host_bytes : 0;
 }
 
 std::optional<WeightBlob> LlamaEngine::ExportWeights() {

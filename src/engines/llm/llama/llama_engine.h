@@ -9,8 +9,9 @@
 //
 // Placement: on a real GPU (DeviceTarget kind GPU, not simulated) LoadRequest::gpu_layers
 // layers go to ggml's GPU device `gpu_index` (-1: all of them, and the KV cache with them);
-// the rest stay in host RAM. Needs a build with HARVIS_CUDA=ON; otherwise Load fails with
-// kFailedPrecondition. Everything else runs on the CPU.
+// the rest stay in host RAM (the scheduler's partial offload). Needs a build with
+// HARVIS_CUDA=ON; otherwise Load fails with kFailedPrecondition. Everything else runs on
+// the CPU; on a simulated GPU the measured buffers are split in proportion to the layers.
 //
 // Footprint: predicted from the GGUF metadata before a load (llama_model_file.h), measured
 // during it from the buffers llama.cpp allocates (weights, KV caches, compute and output
@@ -69,8 +70,9 @@ struct LlamaOptions {
 
 // What Load() measured.
 struct LlamaFootprint {
-  std::uint64_t device_bytes = 0;  // buffers on the GPU
+  std::uint64_t device_bytes = 0;  // buffers on the GPU (a simulated GPU: its layers' share)
   std::uint64_t host_bytes = 0;    // buffers in host RAM (all of them on the CPU)
+  bool on_gpu = false;             // placed on a GPU, real or simulated
   std::uint64_t weight_bytes = 0;  // of those, the weights (llama_model_size)
   std::int64_t rss_delta_bytes = 0;
   int slots = 0;
@@ -86,11 +88,14 @@ class LlamaEngine final : public Engine {
   std::string_view engine_name() const override { return "llama"; }
   ModelKind kind() const override { return ModelKind::kLlm; }
   bool CanLoadFromMemory() const override { return true; }
+  // The model's layers + its output layer (llama.cpp's n_gpu_layers for "all").
+  int SplittableLayers() const override { return splittable_layers_; }
   // Weights + `parallel` x (KV cache + compute buffers), from the GGUF metadata.
   std::uint64_t EstimateFootprint() const override;
 
   Status Load(const LoadRequest& request) override;
   std::uint64_t FootprintBytes() const override;
+  std::uint64_t HostBytes() const override;
   std::optional<WeightBlob> ExportWeights() override;
   Result<WeightBlob> ReadWeights() const override;
   void Unload() override;
@@ -115,6 +120,7 @@ class LlamaEngine final : public Engine {
 
   const ModelConfig model_;
   const LlamaOptions options_;
+  int splittable_layers_ = 0;  // from the file's metadata at construction; 0 if unreadable
 
   // Written by Load/Unload only (never concurrently with Chat, engine.h).
   llama_model* llama_model_ = nullptr;
