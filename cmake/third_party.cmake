@@ -116,6 +116,9 @@ function(_harvis_build_deps)
   endif()
 endfunction()
 _harvis_build_deps()
+# A change to the deps project re-runs this configuration (and so rebuilds the deps).
+set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             "${PROJECT_SOURCE_DIR}/cmake/deps/CMakeLists.txt")
 
 # Imported targets over the shared static libraries, each with its own dependencies so that
 # CMake orders them on the link line.

@@ -2,9 +2,10 @@
 // llama.cpp source, with the same random-weight GGUF, threads, context, prompt and greedy
 // decoding; and a reload from the RAM tier against a cold load from disk.
 //
-//   generation: `harvis serve` and llama-server, each alone on the machine, both over
-//               HTTP (/v1/chat/completions, streamed): time to first token (TTFT) and
-//               decode tokens/s (tokens after the first / time after the first).
+//   generation: `harvis serve` and llama-server, both up, one request at a time in
+//               alternating order, over HTTP (/v1/chat/completions, streamed): time to
+//               first token (TTFT) and decode tokens/s (tokens after the first / time
+//               after the first).
 //   reload:     LlamaEngine::Load from a fresh, uncached copy of the file (fsync,
 //               POSIX_FADV_DONTNEED, drop_caches when allowed) against Load from the bytes
 //               ExportWeights() gave the RAM tier.
@@ -86,11 +87,17 @@ bool MeasureOnce(int port, const Args& a, Generation& out) {
   return true;
 }
 
-bool Measure(int port, const Args& a, Generation& out) {
+// Both servers are up and warm (the first request loads the model); the rounds alternate
+// which goes first, so that a change in the machine's load hits both alike.
+bool Measure(int harvis_port, int server_port, const Args& a, Generation& harvis, Generation& server) {
   Generation warmup;
-  if (!MeasureOnce(port, a, warmup)) return false;  // the first request loads the model
+  if (!MeasureOnce(harvis_port, a, warmup) || !MeasureOnce(server_port, a, warmup)) return false;
   for (int r = 0; r < a.rounds; ++r) {
-    if (!MeasureOnce(port, a, out)) return false;
+    const bool harvis_first = r % 2 == 0;
+    if (!MeasureOnce(harvis_first ? harvis_port : server_port, a, harvis_first ? harvis : server) ||
+        !MeasureOnce(harvis_first ? server_port : harvis_port, a, harvis_first ? server : harvis)) {
+      return false;
+    }
   }
   return true;
 }
@@ -115,6 +122,37 @@ std::unique_ptr<hb::ChildProcess> StartHarvis(const std::string& model, int port
   process.unset_env = hb::kHarvisEnvironment;
   process.log = dir / "harvis.log";
   return hb::StartServer(process, port, "/readyz");
+}
+
+// The engine alone, in process (no HTTP, no scheduler): the same prompt and decoding.
+bool MeasureInProcess(const std::string& model, const Args& a, Generation& out) {
+  harvis::ModelConfig m;
+  m.name = "bench";
+  m.kind = harvis::ModelKind::kLlm;
+  m.engine = "llama";
+  m.path = model;
+  m.options["context"] = "2048";
+  auto engine = harvis::DefaultEngineRegistry().Create(m);
+  if (!engine.ok() || !(*engine)->Load(harvis::LoadRequest{{}, model}).ok()) return false;
+  harvis::ChatOptions options;
+  options.temperature = 0;
+  options.max_tokens = a.tokens;
+  options.threads = a.threads;
+  for (int r = 0; r <= a.rounds; ++r) {  // round 0 warms up
+    const auto start = Clock::now();
+    Clock::time_point first, last;
+    int pieces = 0;
+    auto result = (*engine)->Chat({{"user", "Tell me about the sea and ships."}}, options, [&](std::string_view) {
+      last = Clock::now();
+      if (pieces++ == 0) first = last;
+      return true;
+    }, nullptr);
+    if (!result.ok() || pieces < 2) return false;
+    if (r == 0) continue;
+    out.ttft_ms.push_back(Ms(first - start));
+    out.tokens_per_s.push_back((pieces - 1) / std::chrono::duration<double>(last - first).count());
+  }
+  return true;
 }
 
 // Median load times (ms): cold disk, RAM tier.
@@ -192,19 +230,19 @@ int main(int argc, char** argv) {
                fs::file_size(model) / 1e6, a.layers, a.embd, a.threads, a.tokens, a.rounds);
 
   Generation harvis_gen, server_gen;
-  bool ok = true;
-  {
-    const int port = hb::FreePort();
-    auto server = StartLlamaServer(model, port, a);
-    ok = server && Measure(port, a, server_gen);
-  }
-  if (ok) {
-    const int port = hb::FreePort();
-    auto harvis = StartHarvis(model, port, a);
-    ok = harvis && Measure(port, a, harvis_gen);
-  }
-  if (!ok) {
+  const int server_port = hb::FreePort();
+  auto server = StartLlamaServer(model, server_port, a);
+  const int harvis_port = hb::FreePort();
+  auto harvis = StartHarvis(model, harvis_port, a);
+  if (!server || !harvis || !Measure(harvis_port, server_port, a, harvis_gen, server_gen)) {
     std::fprintf(stderr, "generation measurement failed; logs in %s\n", dir.c_str());
+    return 1;
+  }
+  server.reset();
+  harvis.reset();
+  Generation engine_gen;
+  if (!MeasureInProcess(model, a, engine_gen)) {
+    std::fprintf(stderr, "the in-process measurement failed\n");
     return 1;
   }
   bool dropped = false;
@@ -217,6 +255,8 @@ int main(int argc, char** argv) {
   std::printf("|------------------------|---------------|-----------------------|\n");
   std::printf("| harvis serve (llama)   | %13.1f | %21.1f |\n", h_ttft, h_tps);
   std::printf("| llama-server           | %13.1f | %21.1f |\n", s_ttft, s_tps);
+  std::printf("| harvis engine, no HTTP | %13.1f | %21.1f |\n", hb::Percentile(engine_gen.ttft_ms, 50),
+              hb::Percentile(engine_gen.tokens_per_s, 50));
   std::printf("harvis / llama-server: tokens/s %.3f (target >= 1.0), TTFT %.3f (target <= 1.05)\n", h_tps / s_tps,
               h_ttft / s_ttft);
   std::printf("\n| load                   | ms (p50) |\n|------------------------|----------|\n");

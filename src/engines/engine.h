@@ -24,15 +24,18 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "engines/memory_file.h"
 
 namespace harvis {
 
 // Model weights held in host RAM (the scheduler's RAM tier). `accounted_bytes` is what
-// the RAM budget is charged. Real engines hold `data` of exactly that size; the
-// simulated engine accounts its declared size without allocating it (data may be null).
+// the RAM budget is charged. Real engines hold `data` (whisper) or `file` (llama, which
+// maps it) of exactly that size; the simulated engine accounts its declared size without
+// allocating it (both may be null).
 struct WeightBlob {
   std::shared_ptr<const std::vector<std::uint8_t>> data;
   std::uint64_t accounted_bytes = 0;
+  std::shared_ptr<const MemoryFile> file;
 };
 
 // Where a model is placed. Engines placed on a simulated device run on the CPU.

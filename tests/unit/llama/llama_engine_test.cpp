@@ -244,6 +244,18 @@ TEST_F(LlamaEngineTest, ReloadsFromTheRamTierWithoutTheFile) {
   EXPECT_EQ(engine->ReadWeights().status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(LlamaEngineTest, LoadsThePathTheRequestNames) {
+  ModelConfig m = Config();
+  m.path.clear();  // the file comes with the load request
+  auto engine = DefaultEngineRegistry().Create(m);
+  ASSERT_TRUE(engine.ok());
+  LoadRequest load;
+  load.path = Path();
+  Status st = (*engine)->Load(load);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(Ask(**engine, Greedy(4)).ok());
+}
+
 TEST_F(LlamaEngineTest, APromptLongerThanTheContextIsRejected) {
   auto engine = Loaded(Config(1, {{"context", "64"}}));
   std::string longer;

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "engines/ggml/ggml_log.h"
@@ -91,6 +90,15 @@ std::string TokenPiece(const llama_vocab* vocab, llama_token token) {
   std::string big(static_cast<size_t>(-n), '\0');
   const int m = llama_token_to_piece(vocab, token, big.data(), -n, 0, false);
   return m > 0 ? big.substr(0, static_cast<size_t>(m)) : "";
+}
+
+// The whole GGUF file in a memory file, after checking that it is one.
+Result<WeightBlob> ReadGgufFile(const std::string& path) {
+  auto info = InspectGgufFile(path);
+  if (!info.ok()) return info.status();
+  auto file = MemoryFile::CopyOf(path);
+  if (!file.ok()) return file.status();
+  return WeightBlob{nullptr, (*file)->size(), *file};
 }
 
 struct SamplerFree {
@@ -185,22 +193,22 @@ Status LlamaEngine::Load(const LoadRequest& request) {
   Unload();
   std::string source;
   if (request.weights != nullptr) {
-    if (!request.weights->data) {
+    if (!request.weights->file) {
       return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': the RAM-tier weights hold no bytes");
     }
-    bytes_ = request.weights->data;
+    file_ = request.weights->file;
     source = "model '" + model_.name + "' (weights from RAM)";
   } else {
     source = request.path.empty() ? model_.path : request.path;
     if (source.empty()) return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': no model path");
-    auto read = ReadWeights();
+    auto read = ReadGgufFile(source);
     if (!read.ok()) return read.status();
-    bytes_ = read->data;
+    file_ = read->file;
   }
-  auto info = InspectGgufBytes(*bytes_, source);
+  auto info = InspectGgufFile(file_->path());
   if (!info.ok()) {
-    bytes_.reset();
-    return info.status();
+    file_.reset();
+    return Status(info.status().code(), source + ": " + info.status().message());
   }
   info_ = *info;
   n_ctx_ = info_.n_ctx_train > 0 ? std::min(options_.context, info_.n_ctx_train) : options_.context;
@@ -247,7 +255,9 @@ Status LlamaEngine::Load(const LoadRequest& request) {
 
 Status LlamaEngine::CreateModel(const DeviceTarget& device, int gpu_layers, const std::string& source) {
   llama_model_params params = llama_model_default_params();
-  params.load_mode = LLAMA_LOAD_MODE_NONE;  // read from the bytes in memory, no mmap
+  // Map the memory file: on the CPU the weights are used where they are (no copy); a
+  // GPU uploads them from the mapping.
+  params.load_mode = LLAMA_LOAD_MODE_MMAP;
   params.split_mode = LLAMA_SPLIT_MODE_NONE;
   params.main_gpu = 0;
   // A NULL-terminated device list: the one GPU the scheduler chose, or none (CPU only).
@@ -278,17 +288,12 @@ Status LlamaEngine::CreateModel(const DeviceTarget& device, int gpu_layers, cons
   params.devices = devices.data();
 
   ClearGgmlErrors();
-  FILE* file = fmemopen(const_cast<std::uint8_t*>(bytes_->data()), bytes_->size(), "rb");
-  if (file == nullptr) return Status(ErrorCode::kInternal, source + ": cannot open the model bytes");
   try {
-    llama_model_ = llama_model_load_from_file_ptr(file, params);
+    llama_model_ = llama_model_load_from_file(file_->path().c_str(), params);
   } catch (const std::exception& e) {
     llama_model_ = nullptr;
-    ClearGgmlErrors();
-    std::fclose(file);
     return Status(ErrorCode::kFailedPrecondition, source + ": llama.cpp could not load the model: " + e.what());
   }
-  std::fclose(file);
   if (llama_model_ == nullptr) {
     return Status(ErrorCode::kFailedPrecondition, source + ": llama.cpp could not load the model" + GgmlErrorSuffix());
   }
@@ -333,7 +338,7 @@ void LlamaEngine::FreeAll() {
   slots_.clear();
   if (llama_model_ != nullptr) llama_model_free(llama_model_);
   llama_model_ = nullptr;
-  bytes_.reset();
+  file_.reset();
   footprint_ = LlamaFootprint{};
 }
 
@@ -349,23 +354,13 @@ std::uint64_t LlamaEngine::HostBytes() const {
 }
 
 std::optional<WeightBlob> LlamaEngine::ExportWeights() {
-  if (llama_model_ == nullptr || !bytes_) return std::nullopt;
-  return WeightBlob{bytes_, bytes_->size()};
+  if (llama_model_ == nullptr || !file_) return std::nullopt;
+  return WeightBlob{nullptr, file_->size(), file_};
 }
 
 Result<WeightBlob> LlamaEngine::ReadWeights() const {
   if (model_.path.empty()) return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': no model path");
-  auto info = InspectGgufFile(model_.path);
-  if (!info.ok()) return info.status();
-  std::ifstream in(model_.path, std::ios::binary);
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(model_.path, ec);
-  if (!in || ec) return Status(ErrorCode::kNotFound, "cannot read model file " + model_.path);
-  auto bytes = std::make_shared<std::vector<std::uint8_t>>(size);
-  if (!in.read(reinterpret_cast<char*>(bytes->data()), static_cast<std::streamsize>(size))) {
-    return Status(ErrorCode::kInternal, "cannot read model file " + model_.path);
-  }
-  return WeightBlob{std::move(bytes), size};
+  return ReadGgufFile(model_.path);
 }
 
 void LlamaEngine::Unload() {

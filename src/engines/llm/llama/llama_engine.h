@@ -1,8 +1,9 @@
 // `engine: llama` — an in-process LLM on llama.cpp (GGUF files; SPEC §2, issue 11).
 //
-// One LlamaEngine is one configured model. Load() reads the GGUF file once (or takes the
-// bytes from the RAM tier) and hands them to llama.cpp from memory, so a reload from the
-// RAM tier never touches the disk. It then creates `parallel` llama contexts ("slots")
+// One LlamaEngine is one configured model. Load() copies the GGUF file into a memory file
+// (engines/memory_file.h; or takes that memory file from the RAM tier) and has llama.cpp
+// map it, so a reload from the RAM tier neither touches the disk nor copies the weights
+// on the CPU (a GPU uploads them from the mapping). It then creates `parallel` llama contexts ("slots")
 // that share the weights, each with its own KV cache of `context` tokens; Chat() borrows
 // a free slot (waiting while all are busy), so up to `parallel` sequences generate at
 // once over one copy of the weights.
@@ -16,8 +17,9 @@
 // Footprint: predicted from the GGUF metadata before a load (llama_model_file.h), measured
 // during it from the buffers llama.cpp allocates (weights, KV caches, compute and output
 // buffers), split into device and host bytes. FootprintBytes() is the device's share on a
-// GPU, and max(buffers, RSS delta) on the CPU. The file bytes kept for ExportWeights() are
-// host RAM outside the footprint (host_copy_bytes()).
+// GPU, and max(buffers, RSS delta) on the CPU, where the mapped weights are the memory
+// file's pages. On a GPU the memory file kept for ExportWeights() is host RAM outside the
+// footprint (host_copy_bytes()).
 //
 // Chat: the model's own chat template (tokenizer.chat_template, or options.chat_template),
 // applied by llama.cpp; sampling as the OpenAI and Ollama APIs: temperature (0: greedy),
@@ -105,7 +107,7 @@ class LlamaEngine final : public Engine {
 
   // Introspection (while loaded; same thread rules as Load).
   LlamaFootprint footprint() const { return footprint_; }
-  std::uint64_t host_copy_bytes() const { return bytes_ ? bytes_->size() : 0; }
+  std::uint64_t host_copy_bytes() const { return file_ ? file_->size() : 0; }
   const GgufModelInfo& info() const { return info_; }
   std::uint32_t context_tokens() const { return n_ctx_; }
 
@@ -124,7 +126,7 @@ class LlamaEngine final : public Engine {
 
   // Written by Load/Unload only (never concurrently with Chat, engine.h).
   llama_model* llama_model_ = nullptr;
-  std::shared_ptr<const std::vector<std::uint8_t>> bytes_;
+  std::shared_ptr<const MemoryFile> file_;  // the GGUF's bytes, which llama.cpp maps
   GgufModelInfo info_;
   LlamaFootprint footprint_;
   std::uint32_t n_ctx_ = 0;

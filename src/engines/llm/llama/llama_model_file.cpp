@@ -99,20 +99,6 @@ Result<GgufModelInfo> InspectGgufFile(const std::string& path) {
   return info;
 }
 
-Result<GgufModelInfo> InspectGgufBytes(const std::vector<std::uint8_t>& bytes, const std::string& source) {
-  if (bytes.size() < 4 || std::memcmp(bytes.data(), "GGUF", 4) != 0) {
-    return Status(ErrorCode::kInvalidArgument, source + ": not a GGUF file");
-  }
-  GgufPtr ctx(gguf_init_from_buffer(bytes.data(), bytes.size(), gguf_init_params{true, nullptr}));
-  if (!ctx) return Status(ErrorCode::kInvalidArgument, source + ": corrupt or truncated GGUF file");
-  auto info = Describe(ctx.get(), source);
-  if (!info.ok()) return info;
-  if (bytes.size() < gguf_get_data_offset(ctx.get()) + info->weight_bytes) {
-    return Status(ErrorCode::kInvalidArgument, source + ": truncated GGUF file (tensor data is missing)");
-  }
-  return info;
-}
-
 bool LooksLikeGguf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};

@@ -32,8 +32,6 @@ struct GgufModelInfo {
 // Reads the metadata of a GGUF file (not its tensor data). kNotFound if the file is
 // missing, kInvalidArgument naming the problem if it is not a GGUF language model.
 Result<GgufModelInfo> InspectGgufFile(const std::string& path);
-// The same for a whole file already in memory.
-Result<GgufModelInfo> InspectGgufBytes(const std::vector<std::uint8_t>& bytes, const std::string& source);
 
 // True when the file starts with the GGUF magic (cheap: reads 4 bytes).
 bool LooksLikeGguf(const std::string& path);
