@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 
 namespace harvis::http {
 
@@ -24,5 +25,13 @@ struct MultipartForm {
   // A plain field's value, or nullopt when absent.
   std::optional<std::string> Field(std::string_view name) const;
 };
+
+// True when a Content-Type header names multipart/form-data.
+bool IsMultipartFormData(std::string_view content_type);
+
+// Parses a multipart/form-data body given its Content-Type header (which carries the
+// boundary). kInvalidArgument for a missing boundary, a part without a form-data name,
+// or a body that ends before its closing delimiter.
+Result<MultipartForm> ParseMultipartForm(std::string_view content_type, std::string_view body);
 
 }  // namespace harvis::http

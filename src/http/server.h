@@ -1,4 +1,4 @@
-// HttpServer: the only code that includes cpp-httplib. Routes are registered with a name
+// HttpServer: the only code that includes the HTTP library (Boost.Beast). Routes are registered with a name
 // (the `route` label of the metrics) and a pattern; handlers get a plain HttpRequest and
 // return an HttpResponse, so no other layer sees the HTTP library.
 //
@@ -60,12 +60,37 @@ struct HttpResponse {
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
+// One message of a WebSocket connection.
+struct WebSocketMessage {
+  bool binary = false;
+  std::string data;
+};
+
+// A WebSocket connection as its handler sees it. Send and Close may be called from any
+// thread; Receive from one thread at a time.
+class WebSocketConnection {
+ public:
+  virtual ~WebSocketConnection() = default;
+  // Blocks until the next message; nullopt once the peer closed or the connection broke.
+  virtual std::optional<WebSocketMessage> Receive() = 0;
+  // Queues a text message; false once the connection is closed.
+  virtual bool Send(const std::string& text) = 0;
+  // Sends a close frame (1000 normal) and ends the connection; Receive then returns nullopt.
+  virtual void Close() = 0;
+};
+
+// Runs for the whole life of one WebSocket connection, on a worker thread.
+using WebSocketHandler = std::function<void(const HttpRequest&, WebSocketConnection&)>;
+
 struct HttpOptions {
   uint64_t max_body = 64ull << 20;
   std::vector<std::string> api_keys;  // empty: no authentication
   std::vector<std::string> open_paths = {"/healthz", "/readyz", "/metrics"};
-  std::chrono::seconds read_timeout{30};
-  int worker_threads = 128;  // each keep-alive connection holds one worker
+  std::chrono::seconds read_timeout{30};       // a request body that stalls this long is dropped
+  std::chrono::seconds header_timeout{10};    // from connect (or the previous response) to a full header
+  std::chrono::seconds keep_alive_timeout{60};  // an idle keep-alive connection is closed after this
+  int io_threads = 2;        // event loops: idle and slow connections cost no thread
+  int worker_threads = 64;   // handlers run here; a WebSocket session holds one while open
 };
 
 class HttpServer {
@@ -80,6 +105,9 @@ class HttpServer {
   // whole path; captures go to HttpRequest::path_params. Not thread-safe.
   void Get(const std::string& route, const std::string& pattern, Handler handler);
   void Post(const std::string& route, const std::string& pattern, Handler handler);
+  // A WebSocket route: a GET with `Upgrade: websocket` (authentication and draining as for
+  // any route); a plain GET there answers 426.
+  void WebSocket(const std::string& route, const std::string& pattern, WebSocketHandler handler);
 
   // Binds host:port (port 0 picks a free one) and returns the bound port.
   Result<int> Bind(const std::string& host, int port);

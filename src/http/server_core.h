@@ -1,0 +1,95 @@
+// What every connection of an HttpServer shares: the options, the route table, the
+// worker pool, the metrics and the open WebSocket sessions. Internal to the http layer
+// (server.cpp and connection.cpp); no Beast types here.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "http/server.h"
+#include "http/worker_pool.h"
+
+namespace harvis::http {
+
+using Clock = std::chrono::steady_clock;
+
+struct Route {
+  std::string method;  // GET or POST
+  std::string name;    // the `route` label of the metrics
+  std::string literal;  // the pattern, when it has no regex syntax: matched by ==
+  std::regex pattern;
+  Handler handler;             // HTTP routes
+  WebSocketHandler websocket;  // WebSocket routes (method GET)
+};
+
+// Something that can be told to close when the server drains or stops.
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void Close() = 0;
+};
+
+class ServerCore {
+ public:
+  ServerCore(HttpOptions options, prometheus::Registry& registry, std::atomic<int>& in_flight);
+
+  const HttpOptions options;
+  std::vector<Route> routes;  // filled before the server runs, then read-only
+  WorkerPool workers;
+  std::atomic<int>& in_flight;
+  std::atomic<bool> draining{false};
+
+  // The route for `method` (HEAD counts as GET) and `path`, with its captures; null when none.
+  const Route* Match(const std::string& method, const std::string& path, std::vector<std::string>& params) const;
+  bool PathHasOtherMethod(const std::string& method, const std::string& path) const;
+  bool IsOpenPath(const std::string& path) const;
+  // True when no keys are configured, the path is open, or `authorization` is "Bearer KEY".
+  bool Authorized(const std::string& path, const std::string& authorization) const;
+
+  // Request metrics, recorded when the response head is written.
+  void Observe(const std::string& route, int status, Clock::time_point start);
+
+  // WebSocket sessions, closed when draining starts or the server stops.
+  void Track(const std::shared_ptr<Closable>& session);
+  void CloseSessions();
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  std::mutex sessions_mu_;
+  std::vector<std::weak_ptr<Closable>> sessions_;
+};
+
+// Counts one request as in flight for as long as it lives.
+class InFlightGuard {
+ public:
+  explicit InFlightGuard(std::atomic<int>& counter) : counter_(counter) { ++counter_; }
+  ~InFlightGuard() { --counter_; }
+  InFlightGuard(const InFlightGuard&) = delete;
+  InFlightGuard& operator=(const InFlightGuard&) = delete;
+
+ private:
+  std::atomic<int>& counter_;
+};
+
+// Helpers shared by the connection code.
+bool EqualsIgnoreCase(const std::string& a, const std::string& b);
+// The client's X-Request-Id when short and printable (so logs correlate), else a new one.
+std::string RequestIdFrom(const std::string& client_id);
+// Paths come from clients: capped and with control bytes escaped before logging.
+std::string LoggablePath(const std::string& path);
+// "HTTP/1.1 <status> <reason>\r\n" and the headers, ending with the blank line. A
+// negative `content_length` means a chunked body.
+std::string ResponseHead(const HttpResponse& response, const std::string& request_id, long long content_length,
+                         bool keep_alive);
+
+}  // namespace harvis::http
