@@ -69,7 +69,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     request_.path = std::move(target->path);
     request_.query = std::move(target->query);
 
-    if (!core_.Authorized(request_.path, std::string(head[bhttp::field::authorization]))) {
+    std::string authorization(head[bhttp::field::authorization]);
+    if (authorization.empty()) authorization = BearerFromWebSocketProtocols(std::string(head[bhttp::field::sec_websocket_protocol]));
+    if (!core_.Authorized(request_.path, authorization)) {
       HttpResponse r = ErrorResponse(401, "missing or invalid API key (send Authorization: Bearer KEY)", "invalid_api_key");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return Reject(std::move(r));
@@ -270,6 +272,15 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   }
 
   void Upgrade() {
+    // Counted here and released by the session's destructor.
+    if (core_.websockets.fetch_add(1) >= core_.options.websocket_sessions) {
+      --core_.websockets;
+      HttpResponse r = ErrorResponse(503, "too many open WebSocket sessions (" +
+                                              std::to_string(core_.options.websocket_sessions) + ")",
+                                     "too_many_sessions");
+      r.headers.emplace_back("Retry-After", "5");
+      return Reject(std::move(r));
+    }
     auto session = std::make_shared<WebSocketSession>(core_, std::move(stream_), matched_->websocket);
     core_.Observe(route_, 101, start_);
     spdlog::info("access id={} remote={} GET {} status=101 (websocket)", request_id_, remote_, LoggablePath(request_.path));

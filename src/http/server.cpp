@@ -153,7 +153,9 @@ void HttpServer::Stop() {
     impl_->CloseAcceptor();
   }
   impl_->core.CloseSessions();
-  impl_->core.workers.Shutdown();  // in-flight handlers finish; their writes need the loops
+  // In-flight handlers finish (their writes need the loops, still running).
+  impl_->core.session_workers.Shutdown();
+  impl_->core.workers.Shutdown();
   impl_->keep_running.reset();
   impl_->io.stop();
 }

@@ -79,18 +79,19 @@ class WebSocketConnection {
   virtual void Close() = 0;
 };
 
-// Runs for the whole life of one WebSocket connection, on a worker thread.
+// Runs for the whole life of one WebSocket connection, on a thread of its own.
 using WebSocketHandler = std::function<void(const HttpRequest&, WebSocketConnection&)>;
 
 struct HttpOptions {
   uint64_t max_body = 64ull << 20;
   std::vector<std::string> api_keys;  // empty: no authentication
-  std::vector<std::string> open_paths = {"/healthz", "/readyz", "/metrics"};
+  std::vector<std::string> open_paths = {"/healthz", "/readyz", "/metrics", "/"};  // "/": the static web page
   std::chrono::seconds read_timeout{30};       // a request body that stalls this long is dropped
   std::chrono::seconds header_timeout{10};    // from connect (or the previous response) to a full header
   std::chrono::seconds keep_alive_timeout{60};  // an idle keep-alive connection is closed after this
   int io_threads = 2;        // event loops: idle and slow connections cost no thread
-  int worker_threads = 64;   // handlers run here; a WebSocket session holds one while open
+  int worker_threads = 64;   // HTTP handlers run here
+  int websocket_sessions = 32;  // open WebSocket sessions, each on a thread of its own; more get 503
 };
 
 class HttpServer {

@@ -49,6 +49,7 @@ const char* ReasonPhrase(int status) {
 ServerCore::ServerCore(HttpOptions opts, prometheus::Registry& registry, std::atomic<int>& in_flight_counter)
     : options(std::move(opts)),
       workers(options.worker_threads),
+      session_workers(options.websocket_sessions),
       in_flight(in_flight_counter),
       requests_(prometheus::BuildCounter()
                     .Name("harvis_requests_total")
@@ -156,6 +157,45 @@ std::string LoggablePath(const std::string& path) {
     }
   }
   return path.size() > 200 ? out + "..." : out;
+}
+
+namespace {
+
+constexpr std::string_view kKeyProtocol = "openai-insecure-api-key.";
+
+std::vector<std::string> SplitProtocols(const std::string& offered) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= offered.size()) {
+    size_t comma = offered.find(',', start);
+    if (comma == std::string::npos) comma = offered.size();
+    std::string item = offered.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string BearerFromWebSocketProtocols(const std::string& offered) {
+  for (const auto& p : SplitProtocols(offered)) {
+    if (p.rfind(kKeyProtocol, 0) == 0) return "Bearer " + p.substr(kKeyProtocol.size());
+  }
+  return "";
+}
+
+std::string ChooseWebSocketProtocol(const std::string& offered) {
+  const auto protocols = SplitProtocols(offered);
+  for (const auto& p : protocols) {
+    if (p == "realtime") return p;
+  }
+  for (const auto& p : protocols) {
+    if (p.rfind(kKeyProtocol, 0) != 0) return p;
+  }
+  return "";
 }
 
 std::string ResponseHead(const HttpResponse& response, const std::string& request_id, long long content_length,

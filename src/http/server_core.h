@@ -45,7 +45,9 @@ class ServerCore {
   const HttpOptions options;
   std::vector<Route> routes;  // filled before the server runs, then read-only
   WorkerPool workers;
+  WorkerPool session_workers;  // one thread per open WebSocket session
   std::atomic<int>& in_flight;
+  std::atomic<int> websockets{0};  // sessions upgraded and not yet ended
   std::atomic<bool> draining{false};
 
   // The route for `method` (HEAD counts as GET) and `path`, with its captures; null when none.
@@ -87,6 +89,12 @@ bool EqualsIgnoreCase(const std::string& a, const std::string& b);
 std::string RequestIdFrom(const std::string& client_id);
 // Paths come from clients: capped and with control bytes escaped before logging.
 std::string LoggablePath(const std::string& path);
+// Browsers cannot set headers on a WebSocket: like OpenAI's browser client, they offer
+// the key as the subprotocol "openai-insecure-api-key.KEY". Returns "Bearer KEY", or "".
+std::string BearerFromWebSocketProtocols(const std::string& offered);
+// The subprotocol to answer for an offered list: "realtime" when offered, else the first
+// one that does not carry a key; "" when none.
+std::string ChooseWebSocketProtocol(const std::string& offered);
 // "HTTP/1.1 <status> <reason>\r\n" and the headers, ending with the blank line. A
 // negative `content_length` means a chunked body.
 std::string ResponseHead(const HttpResponse& response, const std::string& request_id, long long content_length,

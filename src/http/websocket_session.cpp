@@ -29,6 +29,12 @@ void WebSocketSession::Accept(beast::http::request<beast::http::string_body> upg
   ws_.set_option(timeouts);
   ws_.read_message_max(kMaxMessage);
   upgrade_ = std::move(upgrade);
+  const std::string protocol = ChooseWebSocketProtocol(std::string(upgrade_[beast::http::field::sec_websocket_protocol]));
+  ws_.set_option(websocket::stream_base::decorator([protocol](websocket::response_type& response) {
+    response.set(beast::http::field::server, "harvis");
+    // A browser that offered subprotocols drops the connection unless one is chosen.
+    if (!protocol.empty()) response.set(beast::http::field::sec_websocket_protocol, protocol);
+  }));
   ws_.async_accept(upgrade_, [self = shared_from_this(), request = std::move(request)](beast::error_code ec) mutable {
     if (ec) {
       spdlog::info("websocket handshake failed: {}", ec.message());
@@ -37,7 +43,7 @@ void WebSocketSession::Accept(beast::http::request<beast::http::string_body> upg
     self->core_.Track(self);
     self->ReadNext();
     auto in_flight = std::make_shared<InFlightGuard>(self->core_.in_flight);
-    const bool queued = self->core_.workers.Post([self, in_flight, request = std::move(request)]() mutable {
+    const bool queued = self->core_.session_workers.Post([self, in_flight, request = std::move(request)]() mutable {
       self->RunHandler(std::move(request));
     });
     if (!queued) self->Close();

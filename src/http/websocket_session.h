@@ -20,7 +20,9 @@ class WebSocketSession : public WebSocketConnection,
                          public Closable,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
+  // Takes over one count of core.websockets (released when destroyed).
   WebSocketSession(ServerCore& core, boost::beast::tcp_stream stream, WebSocketHandler handler);
+  ~WebSocketSession() override { --core_.websockets; }
 
   // Completes the handshake for `upgrade`, then runs the handler with `request`.
   void Accept(boost::beast::http::request<boost::beast::http::string_body> upgrade, HttpRequest request);

@@ -55,6 +55,12 @@ int RunCommand(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 HarvisProcess::HarvisProcess(Options options) : dir_(MakeTempDir("harvis-bb")) {
   state_dir_ = options.state_dir.empty() ? dir_ / "state" : options.state_dir;
   std::vector<std::string> args = {HARVIS_BINARY, "serve", "--host", "127.0.0.1", "--port", "0"};

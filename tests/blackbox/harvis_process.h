@@ -58,4 +58,7 @@ std::filesystem::path MakeTempDir(const std::string& prefix);
 // Runs a shell command, returning its exit status, and its output in `output`.
 int RunCommand(const std::string& command, std::string* output);
 
+// `s` single-quoted for a POSIX shell.
+std::string ShellQuote(const std::string& s);
+
 }  // namespace harvis::testing

@@ -20,13 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 TEST(OpenAiClientTest, OfficialNodeClientWorksUnchangedOnEveryOpenAiRoute) {
 #if !defined(OLLAMA_STANDIN) || !defined(HARVIS_SOURCE_DIR)
   GTEST_SKIP() << "OLLAMA_STANDIN or HARVIS_SOURCE_DIR is not defined";

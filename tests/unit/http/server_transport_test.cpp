@@ -1,6 +1,7 @@
 // The Beast transport of HttpServer, in process on a free loopback port: keep-alive,
 // streamed bodies, Expect: 100-continue, multipart, deadlines, and WebSocket sessions.
 #include "http/server.h"
+#include "http/server_core.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
@@ -263,6 +264,49 @@ TEST_F(ServerTransportTest, WebSocketRouteWithoutUpgradeIs426AndKeysAreChecked) 
       [](beast::websocket::request_type& r) { r.set(bhttp::field::authorization, "Bearer k1"); }));
   authorized.handshake("127.0.0.1", "/ws");
   EXPECT_EQ(ReadText(authorized), "hello ");
+}
+
+TEST_F(ServerTransportTest, BrowsersSendTheKeyAsASubprotocolWhichIsNeverEchoed) {
+  HttpOptions options;
+  options.api_keys = {"k1"};
+  StartServer(options);
+  beast::websocket::stream<tcp::socket> ws(Connect());
+  beast::websocket::response_type response;
+  ws.set_option(beast::websocket::stream_base::decorator([](beast::websocket::request_type& r) {
+    r.set(bhttp::field::sec_websocket_protocol, "realtime, openai-insecure-api-key.k1, openai-beta.realtime-v1");
+  }));
+  ws.handshake(response, "127.0.0.1", "/ws");
+  EXPECT_EQ(response[bhttp::field::sec_websocket_protocol], "realtime");
+  EXPECT_EQ(ReadText(ws), "hello ");
+  EXPECT_EQ(BearerFromWebSocketProtocols("a, openai-insecure-api-key.k2"), "Bearer k2");
+  EXPECT_EQ(BearerFromWebSocketProtocols("realtime"), "");
+  EXPECT_EQ(ChooseWebSocketProtocol("openai-insecure-api-key.k2, chat"), "chat");
+  EXPECT_EQ(ChooseWebSocketProtocol("openai-insecure-api-key.k2"), "");
+}
+
+TEST_F(ServerTransportTest, WebSocketSessionsBeyondTheLimitAre503) {
+  HttpOptions options;
+  options.websocket_sessions = 1;
+  StartServer(options);
+  auto first = OpenWebSocket("/ws");
+  EXPECT_EQ(ReadText(first), "hello ");
+  beast::websocket::stream<tcp::socket> second(Connect());
+  beast::websocket::response_type response;
+  boost::system::error_code ec;
+  second.handshake(response, "127.0.0.1", "/ws", ec);
+  EXPECT_TRUE(ec);
+  EXPECT_EQ(response.result_int(), 503);
+  EXPECT_EQ(Get("/healthz").body(), "ok");  // HTTP is not held up by sessions
+  first.close(beast::websocket::close_code::normal);
+  // The slot is free again once the first session has wound down.
+  bool reopened = false;
+  for (int i = 0; i < 200 && !reopened; ++i) {
+    beast::websocket::stream<tcp::socket> third(Connect());
+    third.handshake("127.0.0.1", "/ws", ec);
+    reopened = !ec && ReadText(third) == "hello ";
+    if (!reopened) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(reopened);
 }
 
 TEST_F(ServerTransportTest, DrainingClosesWebSocketsAndRefusesNewRequests) {
