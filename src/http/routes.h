@@ -63,6 +63,15 @@ void RegisterHarvisRoutes(HttpServer& server, const ApiContext& context);
 // POST /api/voice: the streaming voice turn.
 void RegisterVoiceRoute(HttpServer& server, const ApiContext& context);
 
+// GET /v1/realtime (WebSocket): the OpenAI Realtime voice session (routes_realtime.cpp).
+void RegisterRealtimeRoute(HttpServer& server, const ApiContext& context);
+// Runs one /v1/realtime connection until the client closes it: the route's handler,
+// callable without a server (realtime_protocol.cpp).
+void ServeRealtime(const ApiContext& context, const HttpRequest& request, WebSocketConnection& socket);
+
+// GET /: the built-in web page (microphone in, audio out over /v1/realtime).
+void RegisterWebPage(HttpServer& server);
+
 // GET /api/ps, /api/models, /api/resources; POST /api/models/{name}/load|unload.
 void RegisterAdminRoutes(HttpServer& server, const ApiContext& context);
 
