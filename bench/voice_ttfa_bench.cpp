@@ -2,7 +2,8 @@
 // POST /api/mic-chat (whole answer first, then speech), on the real `harvis serve` with
 // its built-in models (pocketsphinx, espeak, flite) and the Ollama stand-in as the LLM.
 //
-//   voice_ttfa_bench [ROUNDS] [--stt-ms MS] [--llama FILE.gguf]   # default 5 rounds, pocketsphinx
+//   voice_ttfa_bench [ROUNDS] [--stt-ms MS] [--llama FILE.gguf] [--silence-ms MS]
+//                                                     # default 5 rounds, pocketsphinx
 //
 // --stt-ms MS replaces pocketsphinx by a simulated STT model that takes MS ms per
 // request (the speed of Whisper on a GPU, which this machine does not have); its
@@ -23,7 +24,12 @@
 //   /api/mic-chat  from sending the request to the JSON response plus the download of its
 //                  audio_path (GET /api/audio/{id}): the first audio a client can play
 //                  (total: the same).
-// Prints a markdown table and the ratio voice / mic-chat TTFA (target <= 0.35).
+//   /v1/realtime   the question streamed at real time over the WebSocket (then silence),
+//                  the turn ended by the server's VAD (--silence-ms MS sets its
+//                  silence_duration_ms): from the end of the speech to the first
+//                  response.audio.delta (total: to response.done).
+// Prints a markdown table and the ratios voice / mic-chat and realtime / voice (each
+// target <= 0.35).
 #include <httplib.h>
 #include <signal.h>
 
@@ -40,6 +46,7 @@
 #include <vector>
 
 #include "common/bench_process.h"
+#include "realtime_turn.h"
 
 namespace {
 
@@ -154,6 +161,14 @@ std::optional<Sample> MicChatTurn(int port, const std::string& wav) {
   return Sample{Ms(t0, t1), Ms(t0, t1), {}};
 }
 
+int g_silence_ms = 0;  // --silence-ms
+
+std::optional<Sample> RealtimeVoiceTurn(int port, const std::string& wav) {
+  auto t = hb::RealtimeTurn(port, wav, g_silence_ms);
+  if (!t) return std::nullopt;
+  return Sample{t->first_audio_ms, t->done_ms, {}};
+}
+
 struct Route {
   const char* name;
   std::optional<Sample> (*turn)(int, const std::string&);
@@ -263,15 +278,16 @@ int Run(const Options& o, const std::filesystem::path& dir) {
   std::fprintf(stderr, "question: \"%s\" (%.2f s of flite speech, 16 kHz)\n", kQuestion, hb::WavSeconds(*wav));
 
   Route routes[] = {{"POST /api/voice (first audio event)", VoiceTurn, {}, {}, {}},
-                    {"POST /api/mic-chat (+ GET audio_path)", MicChatTurn, {}, {}, {}}};
+                    {"POST /api/mic-chat (+ GET audio_path)", MicChatTurn, {}, {}, {}},
+                    {"GET /v1/realtime (from end of speech)", RealtimeVoiceTurn, {}, {}, {}}};
   for (auto& r : routes) {  // warm-up: loads pocketsphinx, espeak and the LLM
     if (!r.turn(port, *wav)) return 1;
   }
   std::optional<BudgetWatch> watch;
   if (!o.llama.empty()) watch.emplace(port);
   for (int i = 0; i < rounds; ++i) {
-    for (int k = 0; k < 2; ++k) {
-      Route& r = routes[(i + k) % 2];
+    for (int k = 0; k < 3; ++k) {
+      Route& r = routes[(i + k) % 3];
       auto s = r.turn(port, *wav);
       if (!s) {
         std::fprintf(stderr, "harvis log tail:\n%s\n", harvis.Log().c_str());
@@ -283,8 +299,8 @@ int Run(const Options& o, const std::filesystem::path& dir) {
         if (v.is_number()) r.server[k].push_back(v.get<double>());
       }
     }
-    std::fprintf(stderr, "round %d/%d: voice %.0f ms, mic-chat %.0f ms\n", i + 1, rounds, routes[0].ttfa.back(),
-                 routes[1].ttfa.back());
+    std::fprintf(stderr, "round %d/%d: voice %.0f ms, mic-chat %.0f ms, realtime %.0f ms\n", i + 1, rounds,
+                 routes[0].ttfa.back(), routes[1].ttfa.back(), routes[2].ttfa.back());
   }
 
   const std::string stt = stt_ms > 0 ? "simulated " + std::to_string(stt_ms) + " ms" : "pocketsphinx";
@@ -308,6 +324,10 @@ int Run(const Options& o, const std::filesystem::path& dir) {
   const double ratio_mean = hb::Mean(routes[0].ttfa) / hb::Mean(routes[1].ttfa);
   std::printf("\nTTFA voice / mic-chat: %.3f at p50, %.3f by mean (target <= 0.35): %s\n", ratio, ratio_mean,
               ratio <= 0.35 ? "met" : "NOT met");
+  const double rt_ratio = hb::Percentile(routes[2].ttfa, 50) / hb::Percentile(routes[0].ttfa, 50);
+  std::printf("TTFA realtime / voice: %.3f at p50, %.3f by mean (target <= 0.35): %s (VAD silence %s)\n", rt_ratio,
+              hb::Mean(routes[2].ttfa) / hb::Mean(routes[0].ttfa), rt_ratio <= 0.35 ? "met" : "NOT met",
+              g_silence_ms > 0 ? (std::to_string(g_silence_ms) + " ms").c_str() : "server default");
   if (!watch) return 0;
   const int violations = watch->violations(), samples = watch->samples();
   std::printf("\nbudgets, %d samples of GET /api/resources during the rounds:", samples);
@@ -327,6 +347,8 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--stt-ms" && i + 1 < argc) {
       ok = (o.stt_ms = std::atoi(argv[++i])) > 0;
+    } else if (arg == "--silence-ms" && i + 1 < argc) {
+      ok = (g_silence_ms = std::atoi(argv[++i])) > 0;
     } else if (arg == "--llama" && i + 1 < argc) {
       o.llama = std::filesystem::absolute(argv[++i]).string();
       ok = std::filesystem::exists(o.llama);
@@ -335,7 +357,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!ok) {
-    std::fprintf(stderr, "usage: %s [ROUNDS] [--stt-ms MS] [--llama FILE.gguf]   (default 5 rounds, pocketsphinx)\n",
+    std::fprintf(stderr, "usage: %s [ROUNDS] [--stt-ms MS] [--llama FILE.gguf] [--silence-ms MS]   (default 5 rounds, pocketsphinx)\n",
                  argv[0]);
     return 2;
   }

@@ -33,7 +33,8 @@ APT_PACKAGES=(
   libyaml-cpp-dev libcli11-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
   libbenchmark-dev libespeak-ng-dev espeak-ng-data espeak-ng flite1-dev libpocketsphinx-dev
   pocketsphinx-en-us libsoxr-dev libavformat-dev libavcodec-dev libswresample-dev
-  libavutil-dev libboost1.81-dev prometheus wrk hyperfine clang-14 libclang-rt-14-dev valgrind
+  libavutil-dev libboost1.81-dev libwebrtc-audio-processing-dev prometheus wrk hyperfine clang-14 libclang-rt-14-dev valgrind
+  chromium
 )
 
 log() { printf '[setup] %s\n' "$*"; }

@@ -46,7 +46,7 @@ int Drain(const http::HttpServer& server, Duration timeout) {
   return server.InFlight();
 }
 
-// glibc gives each busy thread its own malloc arena (up to 8 per core); with 128 HTTP
+// glibc gives each busy thread its own malloc arena (up to 8 per core); with dozens of HTTP
 // workers the arenas fragment and RSS creeps up under load (+37 MiB in a 60 s load test,
 // +18 MiB with 2 arenas, most of it the audio store filling). MALLOC_ARENA_MAX wins.
 void LimitMallocArenas() {
@@ -79,6 +79,8 @@ void RegisterRoutes(http::HttpServer& server, const Config& config, Runtime& rt,
   http::RegisterOpenAiRoutes(server, ctx);
   http::RegisterHarvisRoutes(server, ctx);
   http::RegisterAdminRoutes(server, ctx);
+  http::RegisterRealtimeRoute(server, ctx);
+  http::RegisterWebPage(server);
 }
 
 // Starts the maintenance thread and loads the `preload: true` models; a model that

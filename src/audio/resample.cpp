@@ -24,6 +24,43 @@ std::vector<float> ResampleFloat(const std::vector<float>& mono, int from_rate, 
   return out;
 }
 
+StreamResampler::StreamResampler(int from_rate, int to_rate) : from_rate_(from_rate), to_rate_(to_rate) {
+  if (from_rate <= 0 || to_rate <= 0 || from_rate == to_rate) return;
+  const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+  const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+  const soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
+  soxr_error_t error = nullptr;
+  soxr_ = soxr_create(from_rate, to_rate, 1, &error, &io, &quality, &runtime);
+  if (error != nullptr) soxr_ = nullptr;
+}
+
+StreamResampler::~StreamResampler() {
+  if (soxr_ != nullptr) soxr_delete(soxr_);
+}
+
+std::vector<float> StreamResampler::Push(const std::vector<float>& mono) {
+  if (from_rate_ <= 0 || to_rate_ <= 0) return {};
+  if (from_rate_ == to_rate_) return mono;
+  if (soxr_ == nullptr || mono.empty()) return {};
+  std::vector<float> out;
+  size_t consumed = 0;
+  while (consumed < mono.size()) {
+    const size_t room = (mono.size() - consumed) * to_rate_ / from_rate_ + 256;
+    const size_t start = out.size();
+    out.resize(start + room);
+    size_t idone = 0, odone = 0;
+    if (soxr_process(soxr_, mono.data() + consumed, mono.size() - consumed, &idone, out.data() + start, room,
+                     &odone) != nullptr) {
+      out.resize(start);
+      break;
+    }
+    out.resize(start + odone);
+    consumed += idone;
+    if (idone == 0 && odone == 0) break;  // cannot happen with room to spare; never spin
+  }
+  return out;
+}
+
 std::vector<int16_t> ResampleInt16(const std::vector<int16_t>& mono, int from_rate, int to_rate) {
   if (from_rate <= 0 || to_rate <= 0) return {};
   if (from_rate == to_rate) return mono;

@@ -5,12 +5,32 @@
 #include <cstdint>
 #include <vector>
 
+struct soxr;  // libsoxr's resampler state
+
 namespace harvis::audio {
 
 // Resamples mono float audio from `from_rate` to `to_rate` Hz (soxr HQ); a copy when the
 // rates are equal; empty when either rate is not positive. Output length is
 // round(n * to_rate / from_rate). Thread-safe.
 std::vector<float> ResampleFloat(const std::vector<float>& mono, int from_rate, int to_rate);
+
+// Resamples a mono float stream that arrives in pieces (e.g. 100 ms WebSocket frames)
+// without the edge effects that resampling each piece on its own has at every boundary.
+// Output lags the input by the filter's latency (a few ms). Not thread-safe: one per stream.
+class StreamResampler {
+ public:
+  StreamResampler(int from_rate, int to_rate);
+  ~StreamResampler();
+  StreamResampler(const StreamResampler&) = delete;
+  StreamResampler& operator=(const StreamResampler&) = delete;
+  // Feeds `mono` and returns the output it completed; a copy when the rates are equal,
+  // empty when either is not positive.
+  std::vector<float> Push(const std::vector<float>& mono);
+
+ private:
+  ::soxr* soxr_ = nullptr;
+  int from_rate_, to_rate_;
+};
 
 // Resamples mono 16-bit audio (through float, clamped back); same rules as ResampleFloat.
 // Thread-safe.

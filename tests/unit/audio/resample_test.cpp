@@ -88,5 +88,31 @@ TEST(SampleConversionTest, Int16RoundTripsThroughFloat) {
   EXPECT_EQ(FloatToInt16(f), all);
 }
 
+// Piece by piece, as a WebSocket client streams: the tone stays a clean tone at every
+// boundary (resampling each piece on its own would fade both ends of every piece).
+TEST(StreamResamplerTest, PiecesResampleLikeOneStream) {
+  const auto in = Tone(24000, 2.0, 440.0, 0.5);
+  StreamResampler stream(24000, 16000);
+  std::vector<float> out;
+  for (size_t i = 0; i < in.size(); i += 2400) {
+    auto piece = stream.Push(std::vector<float>(in.begin() + i, in.begin() + std::min(in.size(), i + 2400)));
+    out.insert(out.end(), piece.begin(), piece.end());
+  }
+  EXPECT_LE(out.size(), 32000u);
+  EXPECT_GE(out.size(), 32000u - 1600u);  // the filter's latency at most
+  EXPECT_GT(ToneFraction(out, 16000, 440.0, 800), 0.99);
+  // Every 10 ms block past the first 50 ms carries the tone's full level.
+  for (size_t b = 800; b + 160 <= out.size(); b += 160) {
+    EXPECT_NEAR(Rms(std::vector<float>(out.begin() + b, out.begin() + b + 160)), 0.5 / std::sqrt(2.0), 0.02) << b;
+  }
+}
+
+TEST(StreamResamplerTest, EqualRatesCopyAndBadRatesGiveNothing) {
+  StreamResampler same(16000, 16000), bad(0, 16000);
+  const std::vector<float> x = {0.1f, -0.2f};
+  EXPECT_EQ(same.Push(x), x);
+  EXPECT_TRUE(bad.Push(x).empty());
+}
+
 }  // namespace
 }  // namespace harvis::audio

@@ -20,5 +20,21 @@ TEST(Base64, BinaryBytes) {
   EXPECT_EQ(Base64Encode(std::string("\xfb\xff", 2)), "+/8=");
 }
 
+TEST(Base64, DecodeRoundTripsEveryLength) {
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(Base64Decode(Base64Encode(bytes)), bytes) << i;
+    bytes += static_cast<char>(i * 37);
+  }
+  EXPECT_EQ(Base64Decode("Zm9vYg"), "foob");  // padding is optional
+}
+
+TEST(Base64, DecodeRejectsWhatIsNotBase64) {
+  EXPECT_EQ(Base64Decode("Zm9v!"), std::nullopt);
+  EXPECT_EQ(Base64Decode("Zm=9v"), std::nullopt);
+  EXPECT_EQ(Base64Decode("Zm9vY"), std::nullopt);  // one leftover symbol
+  EXPECT_EQ(Base64Decode("Zm9v\n"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace harvis

@@ -1,0 +1,478 @@
+#include "pipeline/realtime_session.h"
+
+#include <random>
+
+#include "pipeline/chat_turn.h"
+#include "pipeline/sentence_speaker.h"
+#include "scheduler/scheduler.h"
+
+namespace harvis::pipeline {
+namespace {
+
+enum Stage : size_t { kStt = 0, kLlm = 1, kTts = 2 };
+constexpr int64_t kSamplesPerMs = VoiceActivityDetector::kSampleRate / 1000;
+constexpr int64_t kMinCommitMs = 100;  // as OpenAI: a shorter buffer is an error
+
+std::string RandomHex(int digits) {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < digits; ++i) out += kHex[rng() % 16];
+  return out;
+}
+
+std::string Trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+bool SameVad(const VadOptions& a, const VadOptions& b) {
+  return a.threshold == b.threshold && a.prefix_padding_ms == b.prefix_padding_ms &&
+         a.silence_duration_ms == b.silence_duration_ms && a.min_speech_ms == b.min_speech_ms;
+}
+
+}  // namespace
+
+struct RealtimeSession::Job {
+  enum Kind { kPartial, kFinal, kResponse } kind;
+  std::string item_id;  // the user item (partial, final) or the item a response follows
+  std::vector<float> pcm;
+  std::shared_ptr<Response> response;
+};
+
+struct RealtimeSession::Response {
+  std::string id;
+  bool automatic = false;  // created by a VAD commit, not by response.create
+  CancellationToken cancel;
+  std::string reason;  // why it was cancelled; guarded by mu_
+};
+
+RealtimeSession::RealtimeSession(Scheduler& scheduler, RealtimeConfig config, RealtimeEventSink& sink)
+    : scheduler_(scheduler), sink_(sink), config_(std::move(config)), id_prefix_(RandomHex(12)) {
+  ResetVadLocked();  // no other thread yet
+  worker_ = std::thread([this] { Work(); });
+}
+
+RealtimeSession::~RealtimeSession() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+    jobs_.clear();
+    if (response_) response_->cancel.Cancel();
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();  // the worker ends the turn: every lease is released
+}
+
+RealtimeConfig RealtimeSession::config() const {
+  std::lock_guard lk(mu_);
+  return config_;
+}
+
+void RealtimeSession::Update(RealtimeConfig config) {
+  std::lock_guard lk(mu_);
+  const bool vad_changed = !SameVad(config.vad, config_.vad) || config.server_vad != config_.server_vad;
+  config_ = std::move(config);
+  if (vad_changed) ResetVadLocked();
+}
+
+std::vector<ChatMessage> RealtimeSession::History() const {
+  std::lock_guard lk(mu_);
+  return history_;
+}
+
+bool RealtimeSession::responding() const {
+  std::lock_guard lk(mu_);
+  return response_ != nullptr;
+}
+
+void RealtimeSession::ResetVadLocked() {
+  vad_ = std::make_unique<VoiceActivityDetector>(config_.vad);
+  vad_origin_ms_ = StreamMs();
+  speech_item_.clear();
+}
+
+void RealtimeSession::Append(const std::vector<float>& pcm) {
+  std::lock_guard lk(mu_);
+  if (static_cast<int64_t>(buffer_.size() + pcm.size()) > kMaxBufferMs * kSamplesPerMs) {
+    EmitError(ErrorCode::kPayloadTooLarge, "input_audio_buffer_too_large",
+              "the input audio buffer holds more than 10 minutes; commit or clear it");
+    return;
+  }
+  buffer_.insert(buffer_.end(), pcm.begin(), pcm.end());
+  samples_ += static_cast<int64_t>(pcm.size());
+  if (!config_.server_vad) return;
+  for (const VadEvent& e : vad_->Push(pcm)) {
+    if (e.kind == VadEvent::kSpeechStarted) OnSpeechStarted(vad_origin_ms_ + e.audio_ms);
+    else OnSpeechStopped(vad_origin_ms_ + e.audio_ms);
+  }
+  const int64_t now = StreamMs();
+  if (!speech_item_.empty() && now >= next_partial_ms_) {
+    next_partial_ms_ = now + config_.partial_interval_ms;
+    const size_t from = std::min(BufferIndex(speech_start_ms_), buffer_.size());
+    EnqueueLocked({Job::kPartial, speech_item_, std::vector<float>(buffer_.begin() + from, buffer_.end()), nullptr});
+  }
+  if (speech_item_.empty()) {  // silent: keep only what a coming start could pad with
+    const int64_t keep = (config_.vad.prefix_padding_ms + 2 * VoiceActivityDetector::kFrameMs) * kSamplesPerMs;
+    if (static_cast<int64_t>(buffer_.size()) > keep) {
+      const size_t drop = buffer_.size() - static_cast<size_t>(keep);
+      buffer_.erase(buffer_.begin(), buffer_.begin() + drop);
+      buffer_start_ += static_cast<int64_t>(drop);
+    }
+  }
+}
+
+void RealtimeSession::OnSpeechStarted(int64_t audio_ms) {
+  speech_item_ = NewId("item");
+  speech_start_ms_ = audio_ms;
+  next_partial_ms_ = StreamMs() + config_.partial_interval_ms;
+  RealtimeEvent e{"input_audio_buffer.speech_started"};
+  e.item_id = speech_item_;
+  e.audio_ms = audio_ms;
+  Emit(std::move(e));
+  if (response_ && config_.interrupt_response) {  // barge-in
+    response_->reason = "turn_detected";
+    response_->cancel.Cancel();
+  }
+}
+
+void RealtimeSession::OnSpeechStopped(int64_t audio_ms) {
+  if (speech_item_.empty()) return;  // committed by hand while speaking
+  RealtimeEvent e{"input_audio_buffer.speech_stopped"};
+  e.item_id = speech_item_;
+  e.audio_ms = audio_ms;
+  Emit(std::move(e));
+  std::string item = std::move(speech_item_);
+  speech_item_.clear();
+  CommitLocked(item, speech_start_ms_);
+  // A response cancelled by this very speech may still be winding down.
+  if (config_.create_response && (!response_ || response_->cancel.cancelled())) QueueResponseLocked(item, true);
+}
+
+void RealtimeSession::Commit() {
+  std::lock_guard lk(mu_);
+  if (static_cast<int64_t>(buffer_.size()) < kMinCommitMs * kSamplesPerMs) {
+    EmitError(ErrorCode::kInvalidArgument, "input_audio_buffer_commit_empty",
+              "the input audio buffer holds less than 100 ms of audio");
+    return;
+  }
+  std::string item = speech_item_.empty() ? NewId("item") : speech_item_;
+  speech_item_.clear();
+  CommitLocked(item, buffer_start_ / kSamplesPerMs);
+}
+
+// The buffer from `from_ms` becomes user item `item`, transcribed by the worker.
+void RealtimeSession::CommitLocked(std::string item, int64_t from_ms) {
+  const size_t from = std::min(BufferIndex(from_ms), buffer_.size());
+  std::vector<float> pcm(buffer_.begin() + from, buffer_.end());
+  buffer_.clear();
+  buffer_start_ = samples_;
+  RealtimeEvent committed{"input_audio_buffer.committed"};
+  committed.item_id = item;
+  committed.previous_item_id = last_item_;
+  Emit(committed);
+  RealtimeEvent created{"conversation.item.created"};
+  created.item_id = item;
+  created.previous_item_id = last_item_;
+  created.role = "user";
+  Emit(std::move(created));
+  last_item_ = item;
+  EnqueueLocked({Job::kFinal, item, std::move(pcm), nullptr});
+}
+
+void RealtimeSession::Clear() {
+  std::lock_guard lk(mu_);
+  buffer_.clear();
+  buffer_start_ = samples_;
+  ResetVadLocked();
+  Emit(RealtimeEvent{"input_audio_buffer.cleared"});
+}
+
+void RealtimeSession::CreateResponse() {
+  std::lock_guard lk(mu_);
+  if (response_ && !response_->cancel.cancelled()) {
+    EmitError(ErrorCode::kConflict, "conversation_already_has_active_response",
+              "a response is already in progress; cancel it first");
+    return;
+  }
+  QueueResponseLocked(last_item_, false);
+}
+
+void RealtimeSession::QueueResponseLocked(const std::string& for_item, bool automatic) {
+  response_ = std::make_shared<Response>();
+  response_->id = NewId("resp");
+  response_->automatic = automatic;
+  EnqueueLocked({Job::kResponse, for_item, {}, response_});
+}
+
+void RealtimeSession::CancelResponse() {
+  std::lock_guard lk(mu_);
+  if (!response_ || response_->cancel.cancelled()) {
+    EmitError(ErrorCode::kInvalidArgument, "response_cancel_not_active", "there is no response in progress to cancel");
+    return;
+  }
+  response_->reason = "client_cancelled";
+  response_->cancel.Cancel();
+}
+
+void RealtimeSession::EnqueueLocked(Job job) {
+  if (stopping_) return;
+  // A newer partial transcription of the same speech replaces one not yet started.
+  if (job.kind == Job::kPartial && !jobs_.empty() && jobs_.back().kind == Job::kPartial &&
+      jobs_.back().item_id == job.item_id) {
+    jobs_.back() = std::move(job);
+  } else {
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void RealtimeSession::Emit(RealtimeEvent event) {
+  std::lock_guard lk(emit_mu_);
+  sink_.Emit(std::move(event));
+}
+
+void RealtimeSession::EmitError(ErrorCode code, const std::string& error_code, const std::string& message) {
+  RealtimeEvent e{"error"};
+  e.error = Status(code, message);
+  e.error_code = error_code;
+  Emit(std::move(e));
+}
+
+std::string RealtimeSession::NewId(const char* prefix) {
+  std::lock_guard lk(emit_mu_);  // ids are taken by the client thread and the worker
+  return std::string(prefix) + "_" + id_prefix_ + std::to_string(++next_id_);
+}
+
+void RealtimeSession::Work() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) break;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    try {
+      if (job.kind == Job::kPartial) RunPartial(job);
+      else if (job.kind == Job::kFinal) RunFinal(job);
+      else RunResponse(job);
+    } catch (const std::exception& e) {  // this thread must never end the process
+      EmitError(ErrorCode::kInternal, "server_error", std::string("realtime session failed: ") + e.what());
+      if (job.response) FinishResponse(job.response);
+    }
+  }
+  turn_.reset();  // releases the leases on this thread, which owns the Turn
+}
+
+Result<const Lease*> RealtimeSession::Stage(size_t stage, const RealtimeConfig& config) {
+  if (!turn_) {
+    turn_.emplace(scheduler_.BeginTurn({config.stt_model, config.llm_model, config.audio_output ? config.tts_model : ""}));
+  }
+  return turn_->Stage(stage);
+}
+
+// Partial transcriptions are best effort: a failure only means no delta this time.
+void RealtimeSession::RunPartial(const Job& job) {
+  const RealtimeConfig config = this->config();
+  auto stt = Stage(kStt, config);
+  if (!stt.ok()) return;
+  TranscribeOptions options;
+  options.language = config.language;
+  auto transcript = (*stt)->Transcribe(job.pcm, options);
+  if (!transcript.ok()) return;
+  if (partial_item_ != job.item_id) partial_item_ = job.item_id, partial_text_.clear();
+  const std::string text = Trim(transcript->text);
+  // Deltas only ever append: a hypothesis that rewrites what was sent waits for `completed`.
+  if (text.size() <= partial_text_.size() || text.compare(0, partial_text_.size(), partial_text_) != 0) return;
+  RealtimeEvent e{"conversation.item.input_audio_transcription.delta"};
+  e.item_id = job.item_id;
+  e.text = text.substr(partial_text_.size());
+  partial_text_ = text;
+  Emit(std::move(e));
+}
+
+void RealtimeSession::RunFinal(const Job& job) {
+  const RealtimeConfig config = this->config();
+  auto stt = Stage(kStt, config);
+  Result<Transcript> transcript = stt.ok() ? TranscribeSpeech(**stt, job.pcm, config.language) : stt.status();
+  std::string sent = partial_item_ == job.item_id ? partial_text_ : "";
+  partial_item_.clear();
+  partial_text_.clear();
+  if (!transcript.ok() && transcript.status().code() != ErrorCode::kUnprocessable) {
+    RealtimeEvent failed{"conversation.item.input_audio_transcription.failed"};
+    failed.item_id = job.item_id;
+    failed.error = transcript.status();
+    Emit(std::move(failed));
+    empty_item_ = job.item_id;
+  } else {
+    const std::string text = transcript.ok() ? Trim(transcript->text) : "";  // kUnprocessable: no speech
+    if (text.size() > sent.size() && text.compare(0, sent.size(), sent) == 0) {
+      RealtimeEvent delta{"conversation.item.input_audio_transcription.delta"};
+      delta.item_id = job.item_id;
+      delta.text = text.substr(sent.size());
+      Emit(std::move(delta));
+    }
+    RealtimeEvent done{"conversation.item.input_audio_transcription.completed"};
+    done.item_id = job.item_id;
+    done.text = text;
+    Emit(std::move(done));
+    if (text.empty()) empty_item_ = job.item_id;
+    else {
+      std::lock_guard lk(mu_);
+      history_.push_back({"user", text});
+    }
+  }
+  bool answering;
+  {
+    std::lock_guard lk(mu_);
+    answering = response_ != nullptr;
+  }
+  if (!answering) turn_.reset();  // nothing will answer it now: hold no lease while idle
+}
+
+void RealtimeSession::RunResponse(const Job& job) {
+  Response& response = *job.response;
+  // A VAD commit in which nothing was said gets no answer.
+  if (response.automatic && job.item_id == empty_item_) {
+    FinishResponse(job.response);
+    return;
+  }
+  const RealtimeConfig config = this->config();
+  RealtimeEvent created{"response.created"};
+  created.response_id = response.id;
+  Emit(std::move(created));
+  Answer(response, config);
+  FinishResponse(job.response);
+}
+
+// What a response produced: the text the user heard (or read), and how it ended.
+struct RealtimeSession::Outcome {
+  std::string text;
+  Status status;
+  bool cancelled = false;
+};
+
+void RealtimeSession::Answer(Response& response, const RealtimeConfig& config) {
+  const std::string item = NewId("item");
+  {
+    std::lock_guard lk(mu_);
+    RealtimeEvent added{"response.output_item.added"};
+    added.response_id = response.id;
+    added.item_id = item;
+    Emit(added);
+    RealtimeEvent created{"conversation.item.created"};
+    created.item_id = item;
+    created.previous_item_id = last_item_;
+    created.role = "assistant";
+    Emit(std::move(created));
+    last_item_ = item;
+  }
+  Conclude(response, config, item, Generate(response, config, item));
+}
+
+// Runs the LLM and, with audio output, speaks each sentence as soon as it is complete.
+RealtimeSession::Outcome RealtimeSession::Generate(Response& response, const RealtimeConfig& config,
+                                                   const std::string& item) {
+  Outcome out;
+  if (response.cancel.cancelled()) {
+    out.cancelled = true;
+    return out;
+  }
+  auto llm = Stage(kLlm, config);
+  if (!llm.ok()) {
+    out.status = llm.status();
+    return out;
+  }
+  std::vector<ChatMessage> messages;
+  if (!config.instructions.empty()) messages.push_back({"system", config.instructions});
+  for (auto& m : History()) messages.push_back(std::move(m));
+
+  std::string spoken, streamed;  // spoken: by the speaker thread, read after Finish()
+  SentenceSplitter splitter(config.splitter);
+  SynthesizeOptions synth;
+  synth.voice = config.voice;
+  std::optional<SentenceSpeaker> speaker;
+  if (config.audio_output) {
+    auto deliver = [&](size_t, const std::string& sentence, const SpeechAudio& audio) {
+      if (response.cancel.cancelled()) return false;  // barge-in: not a sample more
+      std::string piece = (spoken.empty() ? "" : " ") + sentence;
+      RealtimeEvent a{"response.audio.delta"};
+      a.response_id = response.id, a.item_id = item, a.audio = audio;
+      Emit(std::move(a));
+      RealtimeEvent t{"response.audio_transcript.delta"};
+      t.response_id = response.id, t.item_id = item, t.text = piece;
+      Emit(std::move(t));
+      spoken += piece;
+      return true;
+    };
+    speaker.emplace([&] { return Stage(kTts, config); }, synth, deliver, response.cancel);
+  }
+  auto on_token = [&](std::string_view token) {
+    if (response.cancel.cancelled()) return false;
+    streamed += token;
+    if (speaker) {
+      for (auto& s : splitter.Push(token)) speaker->Push(std::move(s));
+    } else {
+      RealtimeEvent t{"response.text.delta"};
+      t.response_id = response.id, t.item_id = item, t.text = std::string(token);
+      Emit(std::move(t));
+    }
+    return true;
+  };
+  ChatOptions options;
+  options.temperature = config.temperature;
+  options.max_tokens = config.max_output_tokens;
+  auto chat = (*llm)->Chat(messages, options, on_token, &response.cancel);
+  if (speaker && chat.ok() && !response.cancel.cancelled()) {
+    for (auto& s : splitter.Finish()) speaker->Push(std::move(s));
+  }
+  Status spoken_status = speaker ? speaker->Finish() : Status::Ok();
+  out.status = !chat.ok() ? chat.status() : spoken_status;
+  out.cancelled = out.status.ok() && response.cancel.cancelled();
+  // What the user heard (or read) is what the conversation remembers.
+  out.text = out.status.ok() && !out.cancelled ? chat->text : (config.audio_output ? spoken : streamed);
+  return out;
+}
+
+// Closes the output item and the response, and records the answer in the history.
+void RealtimeSession::Conclude(Response& response, const RealtimeConfig& config, const std::string& item,
+                               const Outcome& out) {
+  if (config.audio_output) {
+    RealtimeEvent audio_done{"response.audio.done"};
+    audio_done.response_id = response.id, audio_done.item_id = item;
+    Emit(std::move(audio_done));
+  }
+  RealtimeEvent finished{config.audio_output ? "response.audio_transcript.done" : "response.text.done"};
+  finished.response_id = response.id, finished.item_id = item, finished.text = out.text;
+  Emit(std::move(finished));
+  RealtimeEvent done{"response.done"};
+  done.response_id = response.id;
+  done.item_id = item;
+  done.text = out.text;
+  done.text_only = !config.audio_output;
+  std::lock_guard lk(mu_);
+  if (!Trim(out.text).empty()) history_.push_back({"assistant", out.text});
+  if (!out.status.ok()) {
+    done.status = "failed";
+    done.error = out.status;
+  } else if (out.cancelled) {
+    done.status = "cancelled";
+    done.reason = response.reason.empty() ? "client_cancelled" : response.reason;
+  } else {
+    done.status = "completed";
+  }
+  Emit(std::move(done));
+}
+
+// Ends the response's turn (its leases) and lets the next response be created.
+void RealtimeSession::FinishResponse(const std::shared_ptr<Response>& response) {
+  turn_.reset();
+  std::lock_guard lk(mu_);
+  if (response_ == response) response_.reset();
+}
+
+}  // namespace harvis::pipeline
