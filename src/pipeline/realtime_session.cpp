@@ -36,10 +36,11 @@ bool SameVad(const VadOptions& a, const VadOptions& b) {
 }  // namespace
 
 struct RealtimeSession::Job {
-  enum Kind { kPartial, kFinal, kResponse } kind;
+  enum Kind { kPartial, kSpeculative, kFinal, kResponse } kind;
   std::string item_id;  // the user item (partial, final) or the item a response follows
   std::vector<float> pcm;
   std::shared_ptr<Response> response;
+  uint64_t generation = 0;  // kSpeculative: Speculation::generation
 };
 
 struct RealtimeSession::Response {
@@ -108,8 +109,10 @@ void RealtimeSession::Append(const std::vector<float>& pcm) {
     if (e.kind == VadEvent::kSpeechStarted) OnSpeechStarted(vad_origin_ms_ + e.audio_ms);
     else OnSpeechStopped(vad_origin_ms_ + e.audio_ms);
   }
+  SpeculateLocked();
   const int64_t now = StreamMs();
-  if (!speech_item_.empty() && now >= next_partial_ms_) {
+  // In a pause the speculation transcribes the same audio: no partial then.
+  if (!speech_item_.empty() && now >= next_partial_ms_ && vad_->silence_ms() == 0) {
     next_partial_ms_ = now + config_.partial_interval_ms;
     const size_t from = std::min(BufferIndex(speech_start_ms_), buffer_.size());
     EnqueueLocked({Job::kPartial, speech_item_, std::vector<float>(buffer_.begin() + from, buffer_.end()), nullptr});
@@ -122,6 +125,26 @@ void RealtimeSession::Append(const std::vector<float>& pcm) {
       buffer_start_ += static_cast<int64_t>(drop);
     }
   }
+}
+
+// During a pause in the speech, queues the final transcription of what was said so far;
+// voice coming back makes it stale.
+void RealtimeSession::SpeculateLocked() {
+  if (speech_item_.empty()) return;
+  const int pause_ms = vad_->silence_ms();
+  if (pause_ms == 0) {
+    if (speculation_.item == speech_item_) speculation_.valid = false;
+    return;
+  }
+  // Short enough to finish within the rest of the pause, long enough to skip the gaps
+  // between words.
+  const int speculate_after_ms = std::max(100, config_.vad.silence_duration_ms / 3);
+  if (pause_ms < speculate_after_ms || (speculation_.item == speech_item_ && speculation_.valid)) return;
+  speculation_ = Speculation{speech_item_, ++speculation_generation_, true, false, std::nullopt};
+  const size_t from = std::min(BufferIndex(speech_start_ms_), buffer_.size());
+  Job job{Job::kSpeculative, speech_item_, std::vector<float>(buffer_.begin() + from, buffer_.end()), nullptr};
+  job.generation = speculation_.generation;
+  EnqueueLocked(std::move(job));
 }
 
 void RealtimeSession::OnSpeechStarted(int64_t audio_ms) {
@@ -146,6 +169,7 @@ void RealtimeSession::OnSpeechStopped(int64_t audio_ms) {
   Emit(std::move(e));
   std::string item = std::move(speech_item_);
   speech_item_.clear();
+  if (speculation_.item == item) speculation_.vad_commit = speculation_.valid;
   CommitLocked(item, speech_start_ms_);
   // A response cancelled by this very speech may still be winding down.
   if (config_.create_response && (!response_ || response_->cancel.cancelled())) QueueResponseLocked(item, true);
@@ -160,6 +184,7 @@ void RealtimeSession::Commit() {
   }
   std::string item = speech_item_.empty() ? NewId("item") : speech_item_;
   speech_item_.clear();
+  speculation_.valid = false;  // a manual commit's audio is the whole buffer
   CommitLocked(item, buffer_start_ / kSamplesPerMs);
 }
 
@@ -219,13 +244,15 @@ void RealtimeSession::CancelResponse() {
 
 void RealtimeSession::EnqueueLocked(Job job) {
   if (stopping_) return;
-  // A newer partial transcription of the same speech replaces one not yet started.
-  if (job.kind == Job::kPartial && !jobs_.empty() && jobs_.back().kind == Job::kPartial &&
-      jobs_.back().item_id == job.item_id) {
-    jobs_.back() = std::move(job);
-  } else {
-    jobs_.push_back(std::move(job));
-  }
+  // Transcriptions of the same speech not yet started are stale once a newer one is
+  // queued: dropping them keeps the worker free for the final transcript.
+  // (A queued speculation stays when the final comes: the final will use its result.)
+  const auto stale = [&job](const Job& queued) {
+    return queued.item_id == job.item_id && job.kind != Job::kResponse &&
+           (queued.kind == Job::kPartial || (queued.kind == Job::kSpeculative && job.kind == Job::kSpeculative));
+  };
+  jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(), stale), jobs_.end());
+  jobs_.push_back(std::move(job));
   cv_.notify_one();
 }
 
@@ -258,6 +285,7 @@ void RealtimeSession::Work() {
     }
     try {
       if (job.kind == Job::kPartial) RunPartial(job);
+      else if (job.kind == Job::kSpeculative) RunSpeculative(job);
       else if (job.kind == Job::kFinal) RunFinal(job);
       else RunResponse(job);
     } catch (const std::exception& e) {  // this thread must never end the process
@@ -295,10 +323,36 @@ void RealtimeSession::RunPartial(const Job& job) {
   Emit(std::move(e));
 }
 
-void RealtimeSession::RunFinal(const Job& job) {
+void RealtimeSession::RunSpeculative(const Job& job) {
+  {
+    std::lock_guard lk(mu_);
+    if (speculation_.generation != job.generation || !speculation_.valid) return;  // voice came back
+  }
   const RealtimeConfig config = this->config();
   auto stt = Stage(kStt, config);
   Result<Transcript> transcript = stt.ok() ? TranscribeSpeech(**stt, job.pcm, config.language) : stt.status();
+  std::lock_guard lk(mu_);
+  if (speculation_.generation == job.generation) speculation_.transcript = std::move(transcript);
+}
+
+void RealtimeSession::RunFinal(const Job& job) {
+  const RealtimeConfig config = this->config();
+  std::optional<Result<Transcript>> early;
+  {
+    std::lock_guard lk(mu_);
+    // The speech ended in the pause that was transcribed: only silence came after it.
+    if (speculation_.item == job.item_id && speculation_.vad_commit && speculation_.transcript) {
+      early = std::move(speculation_.transcript);
+    }
+    speculation_ = Speculation{};
+  }
+  Result<Transcript> transcript = Status(ErrorCode::kInternal, "not transcribed");
+  if (early) {
+    transcript = std::move(*early);
+  } else {
+    auto stt = Stage(kStt, config);
+    transcript = stt.ok() ? TranscribeSpeech(**stt, job.pcm, config.language) : stt.status();
+  }
   std::string sent = partial_item_ == job.item_id ? partial_text_ : "";
   partial_item_.clear();
   partial_text_.clear();

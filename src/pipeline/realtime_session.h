@@ -5,6 +5,8 @@
 //   Append ─► input buffer ─► VAD ──speech_started──► barge-in: cancel the response
 //                 │                └─speech_stopped─► commit (as Commit())
 //                 └─ every partial_interval of speech: partial transcription (delta)
+//                 └─ a pause of silence_duration_ms / 3 inside the speech: speculative
+//                    final transcription, used by the VAD commit when no voice followed
 //   Commit ─► user item ─► worker: transcribe (completed) ─► [create_response] Respond
 //   Respond (worker): LLM tokens ─► SentenceSplitter ─► SentenceSpeaker ─► audio deltas
 //
@@ -128,6 +130,7 @@ class RealtimeSession {
     return static_cast<size_t>(std::max<int64_t>(0, ms * (VoiceActivityDetector::kSampleRate / 1000) - buffer_start_));
   }
   void ResetVadLocked();
+  void SpeculateLocked();
   void CommitLocked(std::string item, int64_t from_ms);
   void QueueResponseLocked(const std::string& for_item, bool automatic);
   void EnqueueLocked(Job job);
@@ -137,6 +140,7 @@ class RealtimeSession {
 
   void Work();
   void RunPartial(const Job& job);
+  void RunSpeculative(const Job& job);
   void RunFinal(const Job& job);
   void RunResponse(const Job& job);
   void Answer(Response& response, const RealtimeConfig& config);
@@ -159,6 +163,16 @@ class RealtimeSession {
   std::string speech_item_;        // the item the current speech will become ("" when silent)
   int64_t speech_start_ms_ = -1;
   int64_t next_partial_ms_ = 0;
+  // The final transcript, computed early: while the VAD waits for silence_duration_ms to
+  // end a turn, the worker transcribes the speech so far, so the commit finds it ready.
+  struct Speculation {
+    std::string item;           // the speech it is for ("" when none)
+    uint64_t generation = 0;    // which pause started it
+    bool valid = false;         // false once voice came back or the commit was manual
+    bool vad_commit = false;    // the VAD ended the turn during that same pause
+    std::optional<Result<Transcript>> transcript;  // set by the worker
+  } speculation_;
+  uint64_t speculation_generation_ = 0;
   std::string last_item_;          // the newest conversation item
   std::vector<ChatMessage> history_;
   std::shared_ptr<Response> response_;  // the queued or running response; null when none

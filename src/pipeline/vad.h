@@ -53,6 +53,8 @@ class VoiceActivityDetector {
   // transitions it caused, in order.
   std::vector<VadEvent> Push(const std::vector<float>& pcm);
   bool speaking() const { return speaking_; }
+  // While speaking: how long the current pause has lasted (0 while voiced frames come).
+  int silence_ms() const { return speaking_ ? silent_run_ * kFrameMs : 0; }
   // Milliseconds of audio consumed so far.
   int64_t position_ms() const { return frames_ * kFrameMs; }
   const VadOptions& options() const { return options_; }
