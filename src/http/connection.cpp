@@ -25,6 +25,7 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr size_t kMaxPath = 2048;
 // A client that stops reading a response loses its connection after this.
 constexpr std::chrono::seconds kWriteTimeout{60};
 
@@ -64,10 +65,16 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     request_.request_id = request_id_;
     for (const auto& field : head) request_.headers.emplace(std::string(field.name_string()), std::string(field.value()));
     keep_alive_ = head.keep_alive();
+    request_version_ = head.version();
     auto target = ParseRequestTarget(std::string_view(head.target().data(), head.target().size()));
     if (!target) return Reject(ErrorResponse(400, "malformed request target", "bad_request"));
     request_.path = std::move(target->path);
     request_.query = std::move(target->query);
+    // Route patterns are std::regex, whose matcher recurses once per character: a huge
+    // path could overflow the event loop's stack.
+    if (request_.path.size() > kMaxPath) {
+      return Reject(ErrorResponse(414, "request path longer than " + std::to_string(kMaxPath) + " bytes", "uri_too_long"));
+    }
 
     std::string authorization(head[bhttp::field::authorization]);
     if (authorization.empty()) authorization = BearerFromWebSocketProtocols(std::string(head[bhttp::field::sec_websocket_protocol]));
@@ -219,17 +226,26 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       bool Write(const std::string& chunk) override {
         if (!ok_) return false;
         if (chunk.empty()) return true;  // an empty chunk would end the body
+        if (!chunked_) return ok_ = c_.WriteFromWorker(chunk);
         char size[20];
         std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
         ok_ = c_.WriteFromWorker(size + chunk + "\r\n");
         return ok_;
       }
       bool ok_ = true;
+      bool chunked_ = true;
 
      private:
       HttpConnection& c_;
     } sink(*this);
-    sink.ok_ = WriteFromWorker(ResponseHead(response, request_id_, -1, keep_alive_));
+    // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
+    sink.chunked_ = request_version_ >= 11;
+    if (!sink.chunked_) keep_alive_ = false;
+    sink.ok_ = WriteFromWorker(ResponseHead(response, request_id_, sink.chunked_ ? -1 : -2, keep_alive_));
+    if (request_.method == "HEAD") {
+      net::post(stream_.get_executor(), [self = shared_from_this(), ok = sink.ok_] { self->Finished(ok); });
+      return;
+    }
     if (sink.ok_) {
       try {
         response.stream(sink);
@@ -238,7 +254,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
         spdlog::error("stream ended by an exception: {}", e.what());
       }
     }
-    const bool ok = sink.ok_ && WriteFromWorker("0\r\n\r\n");
+    const bool ok = sink.ok_ && (!sink.chunked_ || WriteFromWorker("0\r\n\r\n"));
     net::post(stream_.get_executor(), [self = shared_from_this(), ok] { self->Finished(ok); });
   }
 
@@ -265,10 +281,23 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     Close();
   }
 
+  // Closing with request bytes still unread makes the kernel send a reset, which can
+  // destroy the response in flight (a 413 before its upload was read): stop sending, then
+  // read and discard for up to 2 s or 1 MiB before the socket is closed.
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-    stream_.cancel();
+    if (ec) return;
+    stream_.expires_after(std::chrono::seconds(2));
+    Discard();
+  }
+
+  void Discard() {
+    discard_.resize(16 * 1024);
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->discarded_ += n;
+      if (!ec && self->discarded_ < (1u << 20)) self->Discard();
+    });
   }
 
   void Upgrade() {
@@ -298,10 +327,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::string route_, request_id_;
   Clock::time_point start_;
   bool keep_alive_ = true;
+  unsigned request_version_ = 11;
   int status_ = 0;
   std::shared_ptr<InFlightGuard> in_flight_;
   std::shared_ptr<std::string> continue_;
   std::string out_head_, out_body_;
+  std::vector<char> discard_;
+  size_t discarded_ = 0;
 };
 
 }  // namespace

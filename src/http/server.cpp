@@ -42,8 +42,9 @@ struct HttpServer::Impl {
   ServerCore core;
   // Declared after `core`, so destroyed first: pending connections reference the core.
   net::io_context io;
-  tcp::acceptor acceptor{io};
-  net::steady_timer accept_retry{io};
+  // The acceptor and its retry timer share a strand: Stop() closes it from another thread.
+  tcp::acceptor acceptor{net::make_strand(io)};
+  net::steady_timer accept_retry{acceptor.get_executor()};
   net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(io);
   std::atomic<bool> running{false};
   std::atomic<bool> stopped{false};
@@ -138,7 +139,7 @@ void HttpServer::SetDraining(bool draining) {
 void HttpServer::Run() {
   if (impl_->stopped || !impl_->acceptor.is_open()) return;
   impl_->running = true;
-  net::post(impl_->io, [this] { impl_->Accept(); });
+  net::post(impl_->acceptor.get_executor(), [this] { impl_->Accept(); });
   std::vector<std::thread> extra;
   for (int i = 1; i < impl_->core.options.io_threads; ++i) extra.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
@@ -147,8 +148,9 @@ void HttpServer::Run() {
 
 void HttpServer::Stop() {
   if (impl_->stopped.exchange(true)) return;
+  impl_->core.stopping = true;
   if (impl_->running) {
-    net::post(impl_->io, [this] { impl_->CloseAcceptor(); });
+    net::post(impl_->acceptor.get_executor(), [this] { impl_->CloseAcceptor(); });
   } else {
     impl_->CloseAcceptor();
   }

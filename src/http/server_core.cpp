@@ -28,6 +28,7 @@ const char* ReasonPhrase(int status) {
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 426: return "Upgrade Required";
@@ -202,7 +203,8 @@ std::string ResponseHead(const HttpResponse& response, const std::string& reques
                          bool keep_alive) {
   std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + ReasonPhrase(response.status) + "\r\n";
   head += "Content-Type: " + response.content_type + "\r\n";
-  head += content_length < 0 ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + std::to_string(content_length) + "\r\n";
+  if (content_length == -1) head += "Transfer-Encoding: chunked\r\n";
+  if (content_length >= 0) head += "Content-Length: " + std::to_string(content_length) + "\r\n";
   head += "X-Request-Id: " + request_id + "\r\n";
   if (!keep_alive) head += "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) {

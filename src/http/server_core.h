@@ -49,6 +49,7 @@ class ServerCore {
   std::atomic<int>& in_flight;
   std::atomic<int> websockets{0};  // sessions upgraded and not yet ended
   std::atomic<bool> draining{false};
+  std::atomic<bool> stopping{false};
 
   // The route for `method` (HEAD counts as GET) and `path`, with its captures; null when none.
   const Route* Match(const std::string& method, const std::string& path, std::vector<std::string>& params) const;
@@ -95,8 +96,8 @@ std::string BearerFromWebSocketProtocols(const std::string& offered);
 // The subprotocol to answer for an offered list: "realtime" when offered, else the first
 // one that does not carry a key; "" when none.
 std::string ChooseWebSocketProtocol(const std::string& offered);
-// "HTTP/1.1 <status> <reason>\r\n" and the headers, ending with the blank line. A
-// negative `content_length` means a chunked body.
+// "HTTP/1.1 <status> <reason>\r\n" and the headers, ending with the blank line.
+// `content_length` -1: a chunked body; -2: a body that ends when the connection closes.
 std::string ResponseHead(const HttpResponse& response, const std::string& request_id, long long content_length,
                          bool keep_alive);
 

@@ -42,6 +42,8 @@ void WebSocketSession::Accept(beast::http::request<beast::http::string_body> upg
     }
     self->core_.Track(self);
     self->ReadNext();
+    // Upgraded while the drain began: CloseSessions() may have missed this one.
+    if (self->core_.draining || self->core_.stopping) return self->Close();
     auto in_flight = std::make_shared<InFlightGuard>(self->core_.in_flight);
     const bool queued = self->core_.session_workers.Post([self, in_flight, request = std::move(request)]() mutable {
       self->RunHandler(std::move(request));

@@ -292,6 +292,16 @@ void RealtimeSession::Work() {
       EmitError(ErrorCode::kInternal, "server_error", std::string("realtime session failed: ") + e.what());
       if (job.response) FinishResponse(job.response);
     }
+    // A turn whose speech was cleared (or whose VAD was reset) never gets its final
+    // transcription: an idle session must not keep its models leased.
+    if (job.kind == Job::kPartial || job.kind == Job::kSpeculative) {
+      bool idle = false;
+      {
+        std::lock_guard lk(mu_);
+        idle = jobs_.empty() && speech_item_.empty() && !response_;
+      }
+      if (idle) turn_.reset();  // the next job begins a new turn
+    }
   }
   turn_.reset();  // releases the leases on this thread, which owns the Turn
 }
@@ -344,7 +354,7 @@ void RealtimeSession::RunFinal(const Job& job) {
     if (speculation_.item == job.item_id && speculation_.vad_commit && speculation_.transcript) {
       early = std::move(speculation_.transcript);
     }
-    speculation_ = Speculation{};
+    if (speculation_.item == job.item_id) speculation_ = Speculation{};  // not the next speech's
   }
   Result<Transcript> transcript = Status(ErrorCode::kInternal, "not transcribed");
   if (early) {

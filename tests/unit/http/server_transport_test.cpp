@@ -207,6 +207,50 @@ TEST_F(ServerTransportTest, MalformedRequestsAre400AndUnknownRoutes404Or405) {
   EXPECT_NE(thrown.body().find("internal_error"), std::string::npos);
 }
 
+TEST_F(ServerTransportTest, HeadAndHttp10StreamsAreFramedForTheirClients) {
+  StartServer();
+  tcp::socket socket = Connect();
+  bhttp::request<bhttp::string_body> head{bhttp::verb::head, "/stream", 11};
+  head.set(bhttp::field::host, "x");
+  bhttp::write(socket, head);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.skip(true);  // a HEAD response has no body
+  bhttp::read(socket, buffer, parser);
+  EXPECT_EQ(parser.get().result_int(), 200);
+  EXPECT_EQ(Request(socket, {bhttp::verb::get, "/healthz", 11}).body(), "ok");  // still in step
+
+  tcp::socket old = Connect();
+  net::write(old, net::buffer(std::string("GET /stream HTTP/1.0\r\n\r\n")));
+  std::string raw;
+  boost::system::error_code ec;
+  char chunk[512];
+  for (size_t n; (n = old.read_some(net::buffer(chunk), ec)) > 0 || !ec;) raw.append(chunk, n);
+  EXPECT_EQ(raw.find("chunked"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("\r\n\r\ndata: 0\n\ndata: 1\n\ndata: 2\n\n"), std::string::npos) << raw;
+}
+
+TEST_F(ServerTransportTest, HugePathsAre414) {
+  StartServer();
+  EXPECT_EQ(Get("/echo/" + std::string(10000, 'a')).result_int(), 414);
+  EXPECT_EQ(Get("/healthz").result_int(), 200);
+}
+
+TEST_F(ServerTransportTest, RejectedUploadStillGetsItsAnswer) {
+  HttpOptions options;
+  options.max_body = 1000;
+  StartServer(options);
+  tcp::socket socket = Connect();
+  // The client sends its whole (too large) body before reading, as simple clients do.
+  const std::string body(200000, 'x');
+  net::write(socket, net::buffer("POST /echo/x HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                                 "\r\n\r\n" + body));
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(socket, buffer, res);
+  EXPECT_EQ(res.result_int(), 413);
+}
+
 TEST_F(ServerTransportTest, AClientThatNeverFinishesItsHeaderIsDroppedAtTheDeadline) {
   HttpOptions options;
   options.header_timeout = std::chrono::seconds(1);
