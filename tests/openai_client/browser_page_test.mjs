@@ -22,8 +22,8 @@ const harvis = process.env.HARVIS_URL;
 const chromium = process.env.CHROMIUM || 'chromium';
 const work = mkdtempSync(join(tmpdir(), 'harvis-browser-'));
 
-// Chromium loops the capture file: speech, then 3 s of silence so the server's VAD sees
-// the end of the question before the speech starts again.
+// Chromium loops the capture file: speech, then 20 s of silence, so the question comes
+// again only after the answer (coming earlier, it would interrupt it: barge-in).
 function paddedWav(path) {
   const wav = readFileSync(path);
   let offset = 12, fmt = null, data = null;
@@ -34,7 +34,7 @@ function paddedWav(path) {
     offset += 8 + size + (size & 1);
   }
   if (!fmt || !data || fmt.bits !== 16) throw new Error(path + ': expected a 16-bit PCM WAV');
-  const silence = Buffer.alloc(fmt.rate * fmt.channels * 2 * 3);
+  const silence = Buffer.alloc(fmt.rate * fmt.channels * 2 * 20);
   const body = Buffer.concat([data, silence]);
   const head = Buffer.alloc(44);
   head.write('RIFF', 0); head.writeUInt32LE(36 + body.length, 4); head.write('WAVEfmt ', 8);
@@ -102,7 +102,7 @@ const deadline = Date.now() + 90000;
 while (Date.now() < deadline) {
   const raw = await evaluate(snapshot);  // undefined while the page is still loading
   if (typeof raw === 'string') state = JSON.parse(raw);
-  if (state && Number(state.stats.responses) >= 1 && state.models.length > 0) break;
+  if (state && Number(state.stats.completed) >= 1 && state.models.length > 0) break;
   await new Promise((r) => setTimeout(r, 250));
 }
 
@@ -120,7 +120,7 @@ const s = state.stats;
 check('the page heard the question and shows its transcript', Number(s.userTurns) >= 1 &&
       state.turns.some((t) => t.startsWith('user: You: ') && t.length > 'user: You: '.length), JSON.stringify(state));
 check('the answer arrived as audio the page played', Number(s.audioChunks) >= 1, JSON.stringify(state));
-check('the answer ended (response.done) and its transcript is shown', Number(s.responses) >= 1 &&
+check('the answer ended (response.done, completed) and its transcript is shown', Number(s.completed) >= 1 &&
       state.turns.some((t) => t.startsWith('assistant: Harvis: ') && t.length > 'assistant: Harvis: '.length), JSON.stringify(state));
 check('no error events', Number(s.errors) === 0, JSON.stringify(state.turns));
 check('the devices table is filled', state.devices >= 1, JSON.stringify(state));
