@@ -14,6 +14,9 @@ namespace net = boost::asio;
 constexpr size_t kMaxMessage = 16 << 20;
 // A peer that stops reading while we keep sending is dropped once this much is queued.
 constexpr size_t kMaxQueued = 64 << 20;
+// A peer that sends faster than the handler reads is not read from beyond this (TCP then
+// slows it down).
+constexpr size_t kMaxInbox = 32 << 20;
 
 }  // namespace
 
@@ -67,6 +70,11 @@ std::optional<WebSocketMessage> WebSocketSession::Receive() {
   if (inbox_.empty()) return std::nullopt;
   WebSocketMessage message = std::move(inbox_.front());
   inbox_.pop_front();
+  inbox_bytes_ -= message.data.size();
+  if (reading_paused_ && inbox_bytes_ <= kMaxInbox / 2) {
+    reading_paused_ = false;
+    net::post(ws_.get_executor(), [self = shared_from_this()] { self->ReadNext(); });
+  }
   return message;
 }
 
@@ -102,12 +110,15 @@ void WebSocketSession::ReadNext() {
     if (ec) return self->MarkClosed();  // closed by the peer, by us, or broken
     WebSocketMessage message{!self->ws_.got_text(), beast::buffers_to_string(self->read_buffer_.data())};
     self->read_buffer_.consume(self->read_buffer_.size());
+    bool full = false;
     {
       std::lock_guard lock(self->mu_);
+      self->inbox_bytes_ += message.data.size();
       self->inbox_.push_back(std::move(message));
+      full = self->reading_paused_ = self->inbox_bytes_ > kMaxInbox;
     }
     self->cv_.notify_all();
-    self->ReadNext();
+    if (!full) self->ReadNext();
   });
 }
 

@@ -55,6 +55,8 @@ class WebSocketSession : public WebSocketConnection,
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<WebSocketMessage> inbox_;
+  size_t inbox_bytes_ = 0;
+  bool reading_paused_ = false;  // the inbox is full: reading resumes as the handler drains it
   bool closed_ = false;
 };
 
