@@ -1,6 +1,7 @@
-// HttpServer: the only code that includes the HTTP library (Boost.Beast). Routes are registered with a name
-// (the `route` label of the metrics) and a pattern; handlers get a plain HttpRequest and
-// return an HttpResponse, so no other layer sees the HTTP library.
+// HttpServer: the only code that includes the HTTP library (Boost.Beast; the transport is
+// in connection.cpp and websocket_session.cpp). Routes are registered with a name (the
+// `route` label of the metrics) and a pattern; handlers get a plain HttpRequest and return
+// an HttpResponse, so no other layer sees the HTTP library.
 //
 // Cross-cutting behaviour lives here: API-key authentication, the body-size limit (413
 // before the body is read when Content-Length says so), request ids (X-Request-Id),
@@ -87,7 +88,7 @@ struct HttpOptions {
   std::vector<std::string> api_keys;  // empty: no authentication
   std::vector<std::string> open_paths = {"/healthz", "/readyz", "/metrics", "/"};  // "/": the static web page
   std::chrono::seconds read_timeout{30};       // a request body that stalls this long is dropped
-  std::chrono::seconds header_timeout{10};    // from connect (or the previous response) to a full header
+  std::chrono::seconds header_timeout{10};    // from connect to a complete first header
   std::chrono::seconds keep_alive_timeout{60};  // an idle keep-alive connection is closed after this
   int io_threads = 2;        // event loops: idle and slow connections cost no thread
   int worker_threads = 64;   // HTTP handlers run here
