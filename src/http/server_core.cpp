@@ -1,6 +1,7 @@
 #include "http/server_core.h"
 
 #include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -59,7 +60,13 @@ ServerCore::ServerCore(HttpOptions opts, prometheus::Registry& registry, std::at
       latency_(prometheus::BuildHistogram()
                    .Name("harvis_request_seconds")
                    .Help("HTTP request latency by route, until the response head is written")
-                   .Register(registry)) {}
+                   .Register(registry)) {
+  // spdlog creates its registry on first use, inside the (uninstrumented) shared library:
+  // used first by two event loops at once, ThreadSanitizer cannot see that the
+  // construction is guarded and reports a race. Creating it here, before any loop runs,
+  // avoids that.
+  spdlog::default_logger_raw();
+}
 
 const Route* ServerCore::Match(const std::string& method, const std::string& path,
                                std::vector<std::string>& params) const {
