@@ -56,8 +56,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnHeader(beast::error_code ec, size_t) {
     start_ = Clock::now();
     route_.clear();
-    request_id_ = RequestIdFrom("");
-    if (ec) return OnReadError(ec);
+    if (ec) {
+      request_id_ = RequestIdFrom("");  // for the 400 a malformed header may get
+      return OnReadError(ec);
+    }
     auto& head = parser_->get();
     request_id_ = RequestIdFrom(std::string(head["X-Request-Id"]));
     request_ = HttpRequest{};

@@ -188,6 +188,16 @@ void RealtimeSession::Commit() {
   CommitLocked(item, buffer_start_ / kSamplesPerMs);
 }
 
+// `item` joins the conversation after the newest one: conversation.item.created.
+void RealtimeSession::AddItemLocked(const std::string& item, const char* role) {
+  RealtimeEvent created{"conversation.item.created"};
+  created.item_id = item;
+  created.previous_item_id = last_item_;
+  created.role = role;
+  Emit(std::move(created));
+  last_item_ = item;
+}
+
 // The buffer from `from_ms` becomes user item `item`, transcribed by the worker.
 void RealtimeSession::CommitLocked(std::string item, int64_t from_ms) {
   const size_t from = std::min(BufferIndex(from_ms), buffer_.size());
@@ -198,12 +208,7 @@ void RealtimeSession::CommitLocked(std::string item, int64_t from_ms) {
   committed.item_id = item;
   committed.previous_item_id = last_item_;
   Emit(committed);
-  RealtimeEvent created{"conversation.item.created"};
-  created.item_id = item;
-  created.previous_item_id = last_item_;
-  created.role = "user";
-  Emit(std::move(created));
-  last_item_ = item;
+  AddItemLocked(item, "user");
   EnqueueLocked({Job::kFinal, item, std::move(pcm), nullptr});
 }
 
@@ -428,12 +433,7 @@ void RealtimeSession::Answer(Response& response, const RealtimeConfig& config) {
     added.response_id = response.id;
     added.item_id = item;
     Emit(added);
-    RealtimeEvent created{"conversation.item.created"};
-    created.item_id = item;
-    created.previous_item_id = last_item_;
-    created.role = "assistant";
-    Emit(std::move(created));
-    last_item_ = item;
+    AddItemLocked(item, "assistant");
   }
   Conclude(response, config, item, Generate(response, config, item));
 }

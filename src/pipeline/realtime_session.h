@@ -131,6 +131,7 @@ class RealtimeSession {
   }
   void ResetVadLocked();
   void SpeculateLocked();
+  void AddItemLocked(const std::string& item, const char* role);
   void CommitLocked(std::string item, int64_t from_ms);
   void QueueResponseLocked(const std::string& for_item, bool automatic);
   void EnqueueLocked(Job job);

@@ -55,6 +55,18 @@ int RunCommand(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string NodeSkipReason(const std::filesystem::path& source, const std::vector<std::string>& packages) {
+  std::string node;
+  if (RunCommand("command -v node", &node) != 0 || node.empty()) return "node is not installed (scripts/setup.sh installs nodejs)";
+  const auto modules = source / "third_party" / "node" / "node_modules";
+  for (const auto& pkg : packages) {
+    if (!std::filesystem::exists(modules / pkg / "package.json")) {
+      return (modules / pkg).string() + " is missing: run scripts/setup.sh to install the npm packages";
+    }
+  }
+  return "";
+}
+
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace harvis::testing {
 
@@ -57,6 +58,11 @@ std::filesystem::path MakeTempDir(const std::string& prefix);
 
 // Runs a shell command, returning its exit status, and its output in `output`.
 int RunCommand(const std::string& command, std::string* output);
+
+// Why a test that drives a Node script from `source`/tests/openai_client cannot run here,
+// or "" when it can: node, or one of `packages` under `source`/third_party/node/node_modules,
+// is missing (scripts/setup.sh installs both).
+std::string NodeSkipReason(const std::filesystem::path& source, const std::vector<std::string>& packages);
 
 // `s` single-quoted for a POSIX shell.
 std::string ShellQuote(const std::string& s);

@@ -26,14 +26,7 @@ TEST(OpenAiClientTest, OfficialNodeClientWorksUnchangedOnEveryOpenAiRoute) {
 #else
   const fs::path source = HARVIS_SOURCE_DIR;
   const fs::path script = source / "tests" / "openai_client" / "openai_client_test.mjs";
-  const fs::path package = source / "third_party" / "node" / "node_modules" / "openai" / "package.json";
-  std::string node;
-  if (RunCommand("command -v node", &node) != 0 || node.empty()) {
-    GTEST_SKIP() << "node is not installed (scripts/setup.sh installs nodejs)";
-  }
-  if (!fs::exists(package)) {
-    GTEST_SKIP() << package.string() << " is missing: run scripts/setup.sh to install the openai npm package";
-  }
+  if (std::string why = NodeSkipReason(source, {"openai"}); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(fs::exists(script)) << script;
 
   StandinProcess ollama("llama3.2:3b=2GiB", 1000);

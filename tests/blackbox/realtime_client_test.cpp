@@ -25,16 +25,7 @@ TEST(RealtimeClientTest, OfficialNodeClientHoldsAVoiceConversation) {
 #else
   const fs::path source = HARVIS_SOURCE_DIR;
   const fs::path script = source / "tests" / "openai_client" / "realtime_test.mjs";
-  const fs::path modules = source / "third_party" / "node" / "node_modules";
-  std::string node;
-  if (RunCommand("command -v node", &node) != 0 || node.empty()) {
-    GTEST_SKIP() << "node is not installed (scripts/setup.sh installs nodejs)";
-  }
-  for (const char* pkg : {"openai", "ws"}) {
-    if (!fs::exists(modules / pkg / "package.json")) {
-      GTEST_SKIP() << (modules / pkg).string() << " is missing: run scripts/setup.sh to install the npm packages";
-    }
-  }
+  if (std::string why = NodeSkipReason(source, {"openai", "ws"}); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(fs::exists(script)) << script;
 
   StandinProcess ollama("llama3.2:3b=2GiB", 1000);

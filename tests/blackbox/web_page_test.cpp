@@ -34,14 +34,11 @@ TEST(WebPageTest, HeadlessChromiumHoldsAVoiceTurnThroughThePage) {
 #else
   const fs::path source = HARVIS_SOURCE_DIR;
   const fs::path script = source / "tests" / "openai_client" / "browser_page_test.mjs";
-  std::string chromium, node;
+  std::string chromium;
   if (RunCommand("command -v chromium", &chromium) != 0 || chromium.empty()) {
     GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
   }
-  if (RunCommand("command -v node", &node) != 0 || node.empty()) GTEST_SKIP() << "node is not installed";
-  if (!fs::exists(source / "third_party" / "node" / "node_modules" / "ws" / "package.json")) {
-    GTEST_SKIP() << "the ws npm package is missing: run scripts/setup.sh";
-  }
+  if (std::string why = NodeSkipReason(source, {"ws"}); !why.empty()) GTEST_SKIP() << why;
   chromium.erase(chromium.find_last_not_of("\n") + 1);
 
   StandinProcess ollama("llama3.2:3b=2GiB", 1000);
