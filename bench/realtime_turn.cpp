@@ -69,11 +69,11 @@ class Turn {
       net::ip::tcp::resolver resolver(io_);
       net::connect(beast::get_lowest_layer(ws_), resolver.resolve("127.0.0.1", std::to_string(port)));
       ws_.handshake("127.0.0.1", "/v1/realtime");
-      if (silence_ms_ > 0) {
-        ws_.write(net::buffer(json{{"type", "session.update"},
-                                   {"session", {{"turn_detection", {{"type", "server_vad"},
-                                                                    {"silence_duration_ms", silence_ms_}}}}}}
-                                  .dump()));
+      if (silence_ms_ != 0) {
+        const json detection = silence_ms_ == kPushToTalk
+                                   ? json(nullptr)
+                                   : json{{"type", "server_vad"}, {"silence_duration_ms", silence_ms_}};
+        ws_.write(net::buffer(json{{"type", "session.update"}, {"session", {{"turn_detection", detection}}}}.dump()));
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "/v1/realtime: cannot connect: %s\n", e.what());
@@ -92,23 +92,38 @@ class Turn {
   }
 
  private:
-  // Sends the next 20 ms of microphone audio: the speech, then silence until the answer.
+  // Sends the next 20 ms of microphone audio: the speech, then silence until the answer
+  // (push-to-talk: the commit and response.create instead, and nothing more).
   void Tick() {
     if (done_) return;
+    if (silence_ms_ == kPushToTalk && speech_end_) return;
     std::vector<int16_t> chunk(kChunkSamples, 0);
+    bool ended = false;
     if (sent_ < speech_.size()) {
       const size_t n = std::min(kChunkSamples, speech_.size() - sent_);
       std::copy_n(speech_.data() + sent_, n, chunk.data());
       sent_ += n;
-      if (sent_ == speech_.size()) speech_end_ = Clock::now();  // when a microphone would deliver it
+      ended = sent_ == speech_.size();
     }
-    outbox_.push_back(AppendEvent(chunk.data(), chunk.size()));
-    if (outbox_.size() == 1) Write();
+    Send(AppendEvent(chunk.data(), chunk.size()));
+    if (ended) {
+      speech_end_ = Clock::now();  // when a microphone would deliver it
+      if (silence_ms_ == kPushToTalk) {
+        Send(json{{"type", "input_audio_buffer.commit"}}.dump());
+        Send(json{{"type", "response.create"}}.dump());
+        return;
+      }
+    }
     next_tick_ += std::chrono::milliseconds(kChunkMs);
     timer_.expires_at(next_tick_);
     timer_.async_wait([this](beast::error_code ec) {
       if (!ec) Tick();
     });
+  }
+
+  void Send(std::string event) {
+    outbox_.push_back(std::move(event));
+    if (outbox_.size() == 1) Write();
   }
 
   void Write() {

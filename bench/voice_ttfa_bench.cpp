@@ -28,8 +28,13 @@
 //                  the turn ended by the server's VAD (--silence-ms MS sets its
 //                  silence_duration_ms): from the end of the speech to the first
 //                  response.audio.delta (total: to response.done).
+//   /v1/realtime push-to-talk: the same without turn detection; the client commits and
+//                  sends response.create when the speech ends, as /api/voice's client
+//                  uploads when it ends.
 // Prints a markdown table and the ratios voice / mic-chat and realtime / voice (each
-// target <= 0.35).
+// target <= 0.35), and the floor of any route: the LLM's first sentence and its speech
+// (first_audio_ms - stt_ms of /api/voice), which no transcription or turn detection
+// can shorten.
 #include <httplib.h>
 #include <signal.h>
 
@@ -169,6 +174,12 @@ std::optional<Sample> RealtimeVoiceTurn(int port, const std::string& wav) {
   return Sample{t->first_audio_ms, t->done_ms, {}};
 }
 
+std::optional<Sample> PushToTalkTurn(int port, const std::string& wav) {
+  auto t = hb::RealtimeTurn(port, wav, hb::kPushToTalk);
+  if (!t) return std::nullopt;
+  return Sample{t->first_audio_ms, t->done_ms, {}};
+}
+
 struct Route {
   const char* name;
   std::optional<Sample> (*turn)(int, const std::string&);
@@ -279,15 +290,17 @@ int Run(const Options& o, const std::filesystem::path& dir) {
 
   Route routes[] = {{"POST /api/voice (first audio event)", VoiceTurn, {}, {}, {}},
                     {"POST /api/mic-chat (+ GET audio_path)", MicChatTurn, {}, {}, {}},
-                    {"GET /v1/realtime (from end of speech)", RealtimeVoiceTurn, {}, {}, {}}};
+                    {"GET /v1/realtime (from end of speech)", RealtimeVoiceTurn, {}, {}, {}},
+                    {"GET /v1/realtime push-to-talk", PushToTalkTurn, {}, {}, {}}};
+  constexpr int kRoutes = sizeof(routes) / sizeof(routes[0]);
   for (auto& r : routes) {  // warm-up: loads pocketsphinx, espeak and the LLM
     if (!r.turn(port, *wav)) return 1;
   }
   std::optional<BudgetWatch> watch;
   if (!o.llama.empty()) watch.emplace(port);
   for (int i = 0; i < rounds; ++i) {
-    for (int k = 0; k < 3; ++k) {
-      Route& r = routes[(i + k) % 3];
+    for (int k = 0; k < kRoutes; ++k) {
+      Route& r = routes[(i + k) % kRoutes];
       auto s = r.turn(port, *wav);
       if (!s) {
         std::fprintf(stderr, "harvis log tail:\n%s\n", harvis.Log().c_str());
@@ -299,8 +312,9 @@ int Run(const Options& o, const std::filesystem::path& dir) {
         if (v.is_number()) r.server[k].push_back(v.get<double>());
       }
     }
-    std::fprintf(stderr, "round %d/%d: voice %.0f ms, mic-chat %.0f ms, realtime %.0f ms\n", i + 1, rounds,
-                 routes[0].ttfa.back(), routes[1].ttfa.back(), routes[2].ttfa.back());
+    std::fprintf(stderr, "round %d/%d: voice %.0f ms, mic-chat %.0f ms, realtime %.0f ms, push-to-talk %.0f ms\n",
+                 i + 1, rounds, routes[0].ttfa.back(), routes[1].ttfa.back(), routes[2].ttfa.back(),
+                 routes[3].ttfa.back());
   }
 
   const std::string stt = stt_ms > 0 ? "simulated " + std::to_string(stt_ms) + " ms" : "pocketsphinx";
@@ -330,6 +344,13 @@ int Run(const Options& o, const std::filesystem::path& dir) {
   std::printf("TTFA realtime / voice: %.3f at p50, %.3f by mean (target <= 0.35): %s (VAD silence %s)\n", rt_ratio,
               hb::Mean(routes[2].ttfa) / hb::Mean(routes[0].ttfa), rt_ratio <= 0.35 ? "met" : "NOT met",
               g_silence_ms > 0 ? (std::to_string(g_silence_ms) + " ms").c_str() : "server default");
+  const double ptt_ratio = hb::Percentile(routes[3].ttfa, 50) / hb::Percentile(routes[0].ttfa, 50);
+  std::printf("TTFA realtime push-to-talk / voice: %.3f at p50 (target <= 0.35): %s\n", ptt_ratio,
+              ptt_ratio <= 0.35 ? "met" : "NOT met");
+  const double floor_ms = hb::Percentile(routes[0].server["first_audio_ms"], 50) -
+                          hb::Percentile(routes[0].server["stt_ms"], 50);
+  std::printf("floor of every route, the first sentence from the LLM and its speech: %.0f ms = %.3f of voice\n",
+              floor_ms, floor_ms / hb::Percentile(routes[0].ttfa, 50));
   if (!watch) return 0;
   const int violations = watch->violations(), samples = watch->samples();
   std::printf("\nbudgets, %d samples of GET /api/resources during the rounds:", samples);

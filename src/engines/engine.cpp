@@ -25,6 +25,10 @@ Result<Transcript> Engine::Transcribe(const std::vector<float>&, const Transcrib
   return NotSupported(*this, "transcription");
 }
 
+Result<std::unique_ptr<TranscriptionStream>> Engine::OpenTranscription(const TranscribeOptions&) {
+  return NotSupported(*this, "streaming transcription");
+}
+
 Result<SpeechAudio> Engine::Synthesize(std::string_view, const SynthesizeOptions&) {
   return NotSupported(*this, "speech synthesis");
 }

@@ -85,6 +85,20 @@ struct Transcript {
   double duration_s = 0;
   std::vector<TranscriptSegment> segments;
 };
+// One utterance transcribed while it is spoken (Engine::OpenTranscription): the decoder
+// works as the audio arrives, so the transcript is ready soon after the last sample.
+// Owns engine resources (e.g. a decoder of the pool): destroy it before the model is
+// unloaded. Not thread-safe: one call at a time.
+class TranscriptionStream {
+ public:
+  virtual ~TranscriptionStream() = default;
+  // Decodes the next samples of the utterance (16 kHz mono).
+  virtual Status Feed(const std::vector<float>& pcm_16k_mono, int threads) = 0;
+  // The words recognized so far: a quick first-pass guess that later audio may revise.
+  virtual std::string Partial() = 0;
+  // Ends the utterance and returns its transcript; the stream takes no audio after it.
+  virtual Result<Transcript> Finish() = 0;
+};
 
 // ---- text to speech ----
 struct SynthesizeOptions {
@@ -164,6 +178,9 @@ class Engine {
   // Typed inference calls. The default answers "not supported by this engine".
   virtual Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
                                         const TranscribeOptions& options);
+  // A stream for one utterance, for engines that decode incrementally; kUnimplemented
+  // for the others (they transcribe the whole audio with Transcribe).
+  virtual Result<std::unique_ptr<TranscriptionStream>> OpenTranscription(const TranscribeOptions& options);
   virtual Result<SpeechAudio> Synthesize(std::string_view text, const SynthesizeOptions& options);
   virtual Result<ChatResult> Chat(const std::vector<ChatMessage>& messages,
                                   const ChatOptions& options, const TokenCallback& on_token,

@@ -12,6 +12,7 @@ namespace {
 enum Stage : size_t { kStt = 0, kLlm = 1, kTts = 2 };
 constexpr int64_t kSamplesPerMs = VoiceActivityDetector::kSampleRate / 1000;
 constexpr int64_t kMinCommitMs = 100;  // as OpenAI: a shorter buffer is an error
+constexpr int64_t kMaxStreamMs = 60 * 1000;  // the longest utterance fed to a stream
 
 std::string RandomHex(int digits) {
   std::random_device rd;
@@ -36,11 +37,13 @@ bool SameVad(const VadOptions& a, const VadOptions& b) {
 }  // namespace
 
 struct RealtimeSession::Job {
-  enum Kind { kPartial, kSpeculative, kFinal, kResponse } kind;
+  enum Kind { kFeed, kEndStream, kPartial, kSpeculative, kFinal, kResponse } kind;
   std::string item_id;  // the user item (partial, final) or the item a response follows
   std::vector<float> pcm;
   std::shared_ptr<Response> response;
   uint64_t generation = 0;  // kSpeculative: Speculation::generation
+  uint64_t stream_id = 0;   // kFeed, kSpeculative, kFinal: the stream that holds this audio
+  bool first = false;       // kFeed: opens the stream
 };
 
 struct RealtimeSession::Response {
@@ -75,6 +78,7 @@ RealtimeConfig RealtimeSession::config() const {
 void RealtimeSession::Update(RealtimeConfig config) {
   std::lock_guard lk(mu_);
   const bool vad_changed = !SameVad(config.vad, config_.vad) || config.server_vad != config_.server_vad;
+  if (config.stt_model != config_.stt_model) stt_streams_ = Streams::kUnknown;
   config_ = std::move(config);
   if (vad_changed) ResetVadLocked();
 }
@@ -90,6 +94,7 @@ bool RealtimeSession::responding() const {
 }
 
 void RealtimeSession::ResetVadLocked() {
+  StopStreamLocked();
   vad_ = std::make_unique<VoiceActivityDetector>(config_.vad);
   vad_origin_ms_ = StreamMs();
   speech_item_.clear();
@@ -104,15 +109,22 @@ void RealtimeSession::Append(const std::vector<float>& pcm) {
   }
   buffer_.insert(buffer_.end(), pcm.begin(), pcm.end());
   samples_ += static_cast<int64_t>(pcm.size());
-  if (!config_.server_vad) return;
+  if (!config_.server_vad) {  // the whole buffer will be committed: stream all of it
+    if (stream_id_ == 0) StartStreamLocked(buffer_start_);
+    else FeedStreamLocked(pcm);
+    return;
+  }
+  FeedStreamLocked(pcm);  // before the VAD's events: a commit below includes this audio
   for (const VadEvent& e : vad_->Push(pcm)) {
     if (e.kind == VadEvent::kSpeechStarted) OnSpeechStarted(vad_origin_ms_ + e.audio_ms);
     else OnSpeechStopped(vad_origin_ms_ + e.audio_ms);
   }
   SpeculateLocked();
   const int64_t now = StreamMs();
-  // In a pause the speculation transcribes the same audio: no partial then.
-  if (!speech_item_.empty() && now >= next_partial_ms_ && vad_->silence_ms() == 0) {
+  // In a pause the speculation transcribes the same audio: no partial then. A stream
+  // gives its own partials.
+  if (!speech_item_.empty() && stt_streams_ != Streams::kYes && now >= next_partial_ms_ &&
+      vad_->silence_ms() == 0) {
     next_partial_ms_ = now + config_.partial_interval_ms;
     const size_t from = std::min(BufferIndex(speech_start_ms_), buffer_.size());
     EnqueueLocked({Job::kPartial, speech_item_, std::vector<float>(buffer_.begin() + from, buffer_.end()), nullptr});
@@ -133,7 +145,11 @@ void RealtimeSession::SpeculateLocked() {
   if (speech_item_.empty()) return;
   const int pause_ms = vad_->silence_ms();
   if (pause_ms == 0) {
-    if (speculation_.item == speech_item_) speculation_.valid = false;
+    if (speculation_.item == speech_item_ && speculation_.valid) {
+      speculation_.valid = false;
+      // The speculation ended the stream: the utterance starts over with all of it.
+      if (stream_id_ == 0 && CanStreamLocked()) StartStreamLocked(speech_start_ms_ * kSamplesPerMs);
+    }
     return;
   }
   // Short enough to finish within the rest of the pause, long enough to skip the gaps
@@ -144,12 +160,15 @@ void RealtimeSession::SpeculateLocked() {
   const size_t from = std::min(BufferIndex(speech_start_ms_), buffer_.size());
   Job job{Job::kSpeculative, speech_item_, std::vector<float>(buffer_.begin() + from, buffer_.end()), nullptr};
   job.generation = speculation_.generation;
+  job.stream_id = stream_id_;
+  stream_id_ = 0;  // the speculation ends the stream
   EnqueueLocked(std::move(job));
 }
 
 void RealtimeSession::OnSpeechStarted(int64_t audio_ms) {
   speech_item_ = NewId("item");
   speech_start_ms_ = audio_ms;
+  StartStreamLocked(audio_ms * kSamplesPerMs);
   next_partial_ms_ = StreamMs() + config_.partial_interval_ms;
   RealtimeEvent e{"input_audio_buffer.speech_started"};
   e.item_id = speech_item_;
@@ -202,6 +221,10 @@ void RealtimeSession::AddItemLocked(const std::string& item, const char* role) {
 void RealtimeSession::CommitLocked(std::string item, int64_t from_ms) {
   const size_t from = std::min(BufferIndex(from_ms), buffer_.size());
   std::vector<float> pcm(buffer_.begin() + from, buffer_.end());
+  // The stream has this very audio when it started where the commit starts.
+  const uint64_t stream = stream_id_ != 0 && stream_from_ == buffer_start_ + static_cast<int64_t>(from) ? stream_id_ : 0;
+  if (stream != 0) stream_id_ = 0;  // the final transcription ends it
+  else StopStreamLocked();
   buffer_.clear();
   buffer_start_ = samples_;
   RealtimeEvent committed{"input_audio_buffer.committed"};
@@ -209,11 +232,41 @@ void RealtimeSession::CommitLocked(std::string item, int64_t from_ms) {
   committed.previous_item_id = last_item_;
   Emit(committed);
   AddItemLocked(item, "user");
-  EnqueueLocked({Job::kFinal, item, std::move(pcm), nullptr});
+  Job job{Job::kFinal, item, std::move(pcm), nullptr};
+  job.stream_id = stream;
+  EnqueueLocked(std::move(job));
+}
+
+void RealtimeSession::StartStreamLocked(int64_t from) {
+  StopStreamLocked();
+  if (!CanStreamLocked()) return;
+  const size_t i = std::min(static_cast<size_t>(std::max<int64_t>(0, from - buffer_start_)), buffer_.size());
+  stream_id_ = ++next_stream_id_;
+  stream_from_ = buffer_start_ + static_cast<int64_t>(i);
+  Job job{Job::kFeed, speech_item_, std::vector<float>(buffer_.begin() + i, buffer_.end()), nullptr};
+  job.stream_id = stream_id_;
+  job.first = true;
+  EnqueueLocked(std::move(job));
+}
+
+void RealtimeSession::FeedStreamLocked(const std::vector<float>& pcm) {
+  if (stream_id_ == 0) return;
+  // A decoder is not held for ever: a longer utterance is transcribed whole at the commit.
+  if (samples_ - stream_from_ > kMaxStreamMs * kSamplesPerMs) return StopStreamLocked();
+  Job job{Job::kFeed, speech_item_, pcm, nullptr};
+  job.stream_id = stream_id_;
+  EnqueueLocked(std::move(job));
+}
+
+void RealtimeSession::StopStreamLocked() {
+  if (stream_id_ == 0) return;
+  stream_id_ = 0;
+  EnqueueLocked({Job::kEndStream, "", {}, nullptr});
 }
 
 void RealtimeSession::Clear() {
   std::lock_guard lk(mu_);
+  StopStreamLocked();
   buffer_.clear();
   buffer_start_ = samples_;
   ResetVadLocked();
@@ -289,7 +342,9 @@ void RealtimeSession::Work() {
       jobs_.pop_front();
     }
     try {
-      if (job.kind == Job::kPartial) RunPartial(job);
+      if (job.kind == Job::kFeed) RunFeed(job);
+      else if (job.kind == Job::kEndStream) stream_.reset();
+      else if (job.kind == Job::kPartial) RunPartial(job);
       else if (job.kind == Job::kSpeculative) RunSpeculative(job);
       else if (job.kind == Job::kFinal) RunFinal(job);
       else RunResponse(job);
@@ -299,16 +354,70 @@ void RealtimeSession::Work() {
     }
     // A turn whose speech was cleared (or whose VAD was reset) never gets its final
     // transcription: an idle session must not keep its models leased.
-    if (job.kind == Job::kPartial || job.kind == Job::kSpeculative) {
+    if (job.kind == Job::kPartial || job.kind == Job::kSpeculative || job.kind == Job::kEndStream) {
       bool idle = false;
       {
         std::lock_guard lk(mu_);
-        idle = jobs_.empty() && speech_item_.empty() && !response_;
+        idle = jobs_.empty() && speech_item_.empty() && !response_ && stream_id_ == 0;
       }
-      if (idle) turn_.reset();  // the next job begins a new turn
+      if (idle) EndTurn();  // the next job begins a new turn
     }
   }
-  turn_.reset();  // releases the leases on this thread, which owns the Turn
+  EndTurn();  // releases the leases on this thread, which owns the Turn
+}
+
+void RealtimeSession::EndTurn() {
+  stream_.reset();  // its decoder and slot first: it uses the turn's STT lease
+  turn_.reset();
+}
+
+void RealtimeSession::RunFeed(const Job& job) {
+  if (job.first) {
+    stream_.reset();
+    const RealtimeConfig config = this->config();
+    auto stt = Stage(kStt, config);
+    if (!stt.ok()) return;  // the commit will report it
+    TranscribeOptions options;
+    options.language = config.language;
+    auto opened = (*stt)->OpenTranscription(options);
+    if (opened.ok() || opened.status().code() != ErrorCode::kResourceExhausted) {
+      std::lock_guard lk(mu_);  // busy slots are a passing state; anything else says the engine cannot
+      stt_streams_ = opened.ok() ? Streams::kYes : Streams::kNo;
+    }
+    if (!opened.ok()) return;
+    stream_ = std::move(opened).value();
+    worker_stream_id_ = job.stream_id;
+    stream_fed_ms_ = 0;
+    next_stream_partial_ms_ = this->config().partial_interval_ms;
+  }
+  LeasedTranscription* stream = StreamFor(job.stream_id);
+  if (stream == nullptr) return;
+  if (!stream->Feed(job.pcm).ok()) {
+    stream_.reset();  // the commit transcribes the whole audio instead
+    return;
+  }
+  stream_fed_ms_ += static_cast<int64_t>(job.pcm.size()) / kSamplesPerMs;
+  if (!job.item_id.empty() && stream_fed_ms_ >= next_stream_partial_ms_) {
+    next_stream_partial_ms_ = stream_fed_ms_ + config().partial_interval_ms;
+    EmitPartial(job.item_id, stream->Partial());
+  }
+}
+
+LeasedTranscription* RealtimeSession::StreamFor(uint64_t stream_id) {
+  return stream_ && stream_id != 0 && worker_stream_id_ == stream_id ? stream_.get() : nullptr;
+}
+
+// Ends the worker's stream for `stream_id`: its transcript (kUnprocessable when nothing
+// was recognized, as TranscribeSpeech); nullopt when it has no such stream.
+std::optional<Result<Transcript>> RealtimeSession::FinishStream(uint64_t stream_id) {
+  LeasedTranscription* stream = StreamFor(stream_id);
+  if (stream == nullptr) return std::nullopt;
+  Result<Transcript> transcript = stream->Finish();
+  stream_.reset();
+  if (transcript.ok() && Trim(transcript->text).empty()) {
+    return Result<Transcript>(Status(ErrorCode::kUnprocessable, "no speech was recognized in the audio"));
+  }
+  return transcript;
 }
 
 Result<const Lease*> RealtimeSession::Stage(size_t stage, const RealtimeConfig& config) {
@@ -316,6 +425,15 @@ Result<const Lease*> RealtimeSession::Stage(size_t stage, const RealtimeConfig& 
     turn_.emplace(scheduler_.BeginTurn({config.stt_model, config.llm_model, config.audio_output ? config.tts_model : ""}));
   }
   return turn_->Stage(stage);
+}
+
+// The final transcript of a job's audio: from its stream when the worker has it, else
+// by transcribing the whole audio.
+Result<Transcript> RealtimeSession::Transcribe(const Job& job) {
+  if (auto streamed = FinishStream(job.stream_id)) return std::move(*streamed);
+  const RealtimeConfig config = this->config();
+  auto stt = Stage(kStt, config);
+  return stt.ok() ? TranscribeSpeech(**stt, job.pcm, config.language) : stt.status();
 }
 
 // Partial transcriptions are best effort: a failure only means no delta this time.
@@ -326,13 +444,16 @@ void RealtimeSession::RunPartial(const Job& job) {
   TranscribeOptions options;
   options.language = config.language;
   auto transcript = (*stt)->Transcribe(job.pcm, options);
-  if (!transcript.ok()) return;
-  if (partial_item_ != job.item_id) partial_item_ = job.item_id, partial_text_.clear();
-  const std::string text = Trim(transcript->text);
+  if (transcript.ok()) EmitPartial(job.item_id, transcript->text);
+}
+
+void RealtimeSession::EmitPartial(const std::string& item, const std::string& hypothesis) {
+  if (partial_item_ != item) partial_item_ = item, partial_text_.clear();
+  const std::string text = Trim(hypothesis);
   // Deltas only ever append: a hypothesis that rewrites what was sent waits for `completed`.
   if (text.size() <= partial_text_.size() || text.compare(0, partial_text_.size(), partial_text_) != 0) return;
   RealtimeEvent e{"conversation.item.input_audio_transcription.delta"};
-  e.item_id = job.item_id;
+  e.item_id = item;
   e.text = text.substr(partial_text_.size());
   partial_text_ = text;
   Emit(std::move(e));
@@ -343,15 +464,12 @@ void RealtimeSession::RunSpeculative(const Job& job) {
     std::lock_guard lk(mu_);
     if (speculation_.generation != job.generation || !speculation_.valid) return;  // voice came back
   }
-  const RealtimeConfig config = this->config();
-  auto stt = Stage(kStt, config);
-  Result<Transcript> transcript = stt.ok() ? TranscribeSpeech(**stt, job.pcm, config.language) : stt.status();
+  Result<Transcript> transcript = Transcribe(job);
   std::lock_guard lk(mu_);
   if (speculation_.generation == job.generation) speculation_.transcript = std::move(transcript);
 }
 
 void RealtimeSession::RunFinal(const Job& job) {
-  const RealtimeConfig config = this->config();
   std::optional<Result<Transcript>> early;
   {
     std::lock_guard lk(mu_);
@@ -361,13 +479,7 @@ void RealtimeSession::RunFinal(const Job& job) {
     }
     if (speculation_.item == job.item_id) speculation_ = Speculation{};  // not the next speech's
   }
-  Result<Transcript> transcript = Status(ErrorCode::kInternal, "not transcribed");
-  if (early) {
-    transcript = std::move(*early);
-  } else {
-    auto stt = Stage(kStt, config);
-    transcript = stt.ok() ? TranscribeSpeech(**stt, job.pcm, config.language) : stt.status();
-  }
+  Result<Transcript> transcript = early ? std::move(*early) : Transcribe(job);
   std::string sent = partial_item_ == job.item_id ? partial_text_ : "";
   partial_item_.clear();
   partial_text_.clear();
@@ -400,7 +512,7 @@ void RealtimeSession::RunFinal(const Job& job) {
     std::lock_guard lk(mu_);
     answering = response_ != nullptr;
   }
-  if (!answering) turn_.reset();  // nothing will answer it now: hold no lease while idle
+  if (!answering) EndTurn();  // nothing will answer it now: hold no lease while idle
 }
 
 void RealtimeSession::RunResponse(const Job& job) {
@@ -534,7 +646,7 @@ void RealtimeSession::Conclude(Response& response, const RealtimeConfig& config,
 
 // Ends the response's turn (its leases) and lets the next response be created.
 void RealtimeSession::FinishResponse(const std::shared_ptr<Response>& response) {
-  turn_.reset();
+  EndTurn();
   std::lock_guard lk(mu_);
   if (response_ == response) response_.reset();
 }

@@ -4,7 +4,13 @@
 //
 //   Append ─► input buffer ─► VAD ──speech_started──► barge-in: cancel the response
 //                 │                └─speech_stopped─► commit (as Commit())
-//                 └─ every partial_interval of speech: partial transcription (delta)
+//                 └─ with an STT engine that streams (pocketsphinx): the speech is fed to
+//                    it as it arrives (the whole uncommitted buffer without server VAD),
+//                    so a commit only ends the utterance; partials are its first-pass
+//                    guesses. A stream holds one of the STT model's parallel slots (none
+//                    free: no stream) and at most 60 s of audio. Other engines, and
+//                    utterances without a stream: the speech so far is transcribed again
+//                    every partial_interval (delta), the whole audio at the commit.
 //                 └─ a pause of silence_duration_ms / 3 inside the speech: speculative
 //                    final transcription, used by the VAD commit when no voice followed
 //   Commit ─► user item ─► worker: transcribe (completed) ─► [create_response] Respond
@@ -131,6 +137,12 @@ class RealtimeSession {
   }
   void ResetVadLocked();
   void SpeculateLocked();
+  // Streaming STT: starts feeding a new utterance from stream offset `from` (samples),
+  // feeds more of it, stops (the worker drops the stream).
+  void StartStreamLocked(int64_t from);
+  void FeedStreamLocked(const std::vector<float>& pcm);
+  void StopStreamLocked();
+  bool CanStreamLocked() const { return stt_streams_ != Streams::kNo; }
   void AddItemLocked(const std::string& item, const char* role);
   void CommitLocked(std::string item, int64_t from_ms);
   void QueueResponseLocked(const std::string& for_item, bool automatic);
@@ -140,6 +152,13 @@ class RealtimeSession {
   std::string NewId(const char* prefix);
 
   void Work();
+  void EndTurn();
+  void RunFeed(const Job& job);
+  // The worker's stream for `stream_id`, nullptr when it has none (or it failed).
+  LeasedTranscription* StreamFor(uint64_t stream_id);
+  std::optional<Result<Transcript>> FinishStream(uint64_t stream_id);
+  Result<Transcript> Transcribe(const Job& job);
+  void EmitPartial(const std::string& item, const std::string& text);
   void RunPartial(const Job& job);
   void RunSpeculative(const Job& job);
   void RunFinal(const Job& job);
@@ -174,6 +193,10 @@ class RealtimeSession {
     std::optional<Result<Transcript>> transcript;  // set by the worker
   } speculation_;
   uint64_t speculation_generation_ = 0;
+  // Streaming STT (client side): the utterance being fed; 0 when none.
+  enum class Streams { kUnknown, kYes, kNo } stt_streams_ = Streams::kUnknown;  // set by the worker
+  uint64_t stream_id_ = 0, next_stream_id_ = 0;
+  int64_t stream_from_ = 0;        // its first sample (stream offset)
   std::string last_item_;          // the newest conversation item
   std::vector<ChatMessage> history_;
   std::shared_ptr<Response> response_;  // the queued or running response; null when none
@@ -185,6 +208,9 @@ class RealtimeSession {
 
   // Worker thread only.
   std::optional<Turn> turn_;
+  std::unique_ptr<LeasedTranscription> stream_;  // fed from turn_'s STT lease; before turn_ ends
+  uint64_t worker_stream_id_ = 0;
+  int64_t stream_fed_ms_ = 0, next_stream_partial_ms_ = 0;
   std::string partial_item_, partial_text_;  // the deltas already sent for that item
   std::string empty_item_;                    // the last item in which no speech was recognized
   std::thread worker_;

@@ -16,19 +16,27 @@ template <typename Fn>
 auto Lease::WithCompute(bool yields, Fn&& fn) const -> decltype(fn(1, nullptr)) {
   const Duration timeout = scheduler_->options().queue_timeout;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto busy = [&](const std::string& what) {
-    return Status(ErrorCode::kResourceExhausted, "model '" + model_->config.name + "': no " + what +
-                                                     " became free within " + FormatDuration(timeout) +
-                                                     "; try again later")
-        .WithRetryAfter(1);
-  };
   std::optional<SlotGrant> slot = model_->slots.AcquireFor(1, timeout);
-  if (!slot) return busy("parallel slot");
+  if (!slot) return Busy("parallel slot");
+  return WithDeviceCompute(yields, deadline, fn);
+}
+
+template <typename Fn>
+auto Lease::WithDeviceCompute(bool yields, std::chrono::steady_clock::time_point deadline, Fn&& fn) const
+    -> decltype(fn(1, nullptr)) {
   if (compute_ == nullptr) return fn(1, nullptr);
   std::optional<ComputeGrant> grant = compute_->AcquireFor(priority_, WantedUnits(), yields, deadline);
-  if (!grant) return busy(on_gpu_ ? "compute share of " + device_ : std::string("CPU core"));
+  if (!grant) return Busy(on_gpu_ ? "compute share of " + device_ : std::string("CPU core"));
   // On a GPU the device computes: the call gets one host thread.
   return fn(on_gpu_ ? 1 : grant->units(), &*grant);
+}
+
+Status Lease::Busy(const std::string& what) const {
+  return Status(ErrorCode::kResourceExhausted, "model '" + model_->config.name + "': no " + what +
+                                                   " became free within " +
+                                                   FormatDuration(scheduler_->options().queue_timeout) +
+                                                   "; try again later")
+      .WithRetryAfter(1);
 }
 
 Lease::Lease(Lease&& other) noexcept
@@ -84,6 +92,29 @@ Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,
     options.threads = threads;
     return model_->engine->Transcribe(pcm, options);
   });
+}
+
+Result<std::unique_ptr<LeasedTranscription>> Lease::OpenTranscription(TranscribeOptions options) const {
+  if (!valid()) return NoLease();
+  std::optional<SlotGrant> slot = model_->slots.AcquireFor(1, Duration::zero());
+  if (!slot) {
+    return Status(ErrorCode::kResourceExhausted, "model '" + model_->config.name + "': no parallel slot is free");
+  }
+  auto stream = model_->engine->OpenTranscription(options);
+  if (!stream.ok()) return stream.status();
+  return std::unique_ptr<LeasedTranscription>(new LeasedTranscription(*this, std::move(*slot), std::move(*stream)));
+}
+
+Status LeasedTranscription::Feed(const std::vector<float>& pcm) {
+  const auto deadline = std::chrono::steady_clock::now() + lease_.scheduler_->options().queue_timeout;
+  return lease_.WithDeviceCompute(false, deadline, [&](int threads, ComputeGrant*) { return stream_->Feed(pcm, threads); });
+}
+
+std::string LeasedTranscription::Partial() { return stream_->Partial(); }
+
+Result<Transcript> LeasedTranscription::Finish() {
+  const auto deadline = std::chrono::steady_clock::now() + lease_.scheduler_->options().queue_timeout;
+  return lease_.WithDeviceCompute(false, deadline, [&](int, ComputeGrant*) { return stream_->Finish(); });
 }
 
 Result<SpeechAudio> Lease::Synthesize(std::string_view text, SynthesizeOptions options) const {

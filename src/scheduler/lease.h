@@ -10,17 +10,21 @@
 // thread-safe. A Lease must not outlive the Scheduler that issued it.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "engines/engine.h"
+#include "scheduler/call_slots.h"
 #include "scheduler/compute_queue.h"
 
 namespace harvis {
 
 class Scheduler;
 struct ModelEntry;
+class LeasedTranscription;
 
 class Lease {
  public:
@@ -42,6 +46,12 @@ class Lease {
   // Speech to text; options.threads is set from the CPU budget.
   Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
                                 TranscribeOptions options = {}) const;
+  // A streamed transcription (an engine that decodes as the audio arrives), when one of
+  // the model's parallel slots is free right now: it keeps that slot until destroyed, so
+  // it never waits behind other calls while the user speaks. kResourceExhausted when
+  // every slot is busy, the engine's error when it cannot stream: the caller then
+  // transcribes the whole audio with Transcribe. Destroy it before the lease.
+  Result<std::unique_ptr<LeasedTranscription>> OpenTranscription(TranscribeOptions options = {}) const;
   // Text to speech; options.threads is set from the CPU budget.
   Result<SpeechAudio> Synthesize(std::string_view text, SynthesizeOptions options = {}) const;
   // Chat with a token stream; `cancel` may be null.
@@ -54,17 +64,24 @@ class Lease {
 
  private:
   friend class Scheduler;
+  friend class LeasedTranscription;
   // `compute`: the device's queue; null for an engine that computes elsewhere.
   Lease(Scheduler* scheduler, ModelEntry* model, std::string device, Priority priority,
         ComputeQueue* compute, bool on_gpu)
       : scheduler_(scheduler), model_(model), device_(std::move(device)), priority_(priority),
         compute_(compute), on_gpu_(on_gpu) {}
+  // kResourceExhausted: no `what` became free within the queue timeout.
+  Status Busy(const std::string& what) const;
   // Units of compute an engine call on this model asks for: one GPU share, or cores.
   int WantedUnits() const;
   // Runs fn(threads, grant) holding a `parallel` slot and the device's compute (grant
   // null without a compute queue); both waits together last at most queue_timeout.
   template <typename Fn>
   auto WithCompute(bool yields, Fn&& fn) const -> decltype(fn(1, nullptr));
+  // The compute half of WithCompute, for a caller that already holds a slot.
+  template <typename Fn>
+  auto WithDeviceCompute(bool yields, std::chrono::steady_clock::time_point deadline, Fn&& fn) const
+      -> decltype(fn(1, nullptr));
 
   Scheduler* scheduler_ = nullptr;
   ModelEntry* model_ = nullptr;
@@ -72,6 +89,27 @@ class Lease {
   Priority priority_ = Priority::kNormal;
   ComputeQueue* compute_ = nullptr;
   bool on_gpu_ = false;
+};
+
+// Lease::OpenTranscription's stream: each Feed and Finish takes the device's compute
+// like an engine call. Not thread-safe (one owner).
+class LeasedTranscription {
+ public:
+  // Decodes the next samples (16 kHz mono).
+  Status Feed(const std::vector<float>& pcm_16k_mono);
+  // The words recognized so far (a first-pass guess).
+  std::string Partial();
+  // Ends the utterance: its transcript.
+  Result<Transcript> Finish();
+
+ private:
+  friend class Lease;
+  LeasedTranscription(const Lease& lease, SlotGrant slot, std::unique_ptr<TranscriptionStream> stream)
+      : lease_(lease), slot_(std::move(slot)), stream_(std::move(stream)) {}
+
+  const Lease& lease_;
+  SlotGrant slot_;  // destroyed after stream_: the decoder is free before the slot is
+  std::unique_ptr<TranscriptionStream> stream_;
 };
 
 }  // namespace harvis

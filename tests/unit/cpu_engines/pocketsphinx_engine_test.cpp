@@ -175,6 +175,61 @@ TEST_F(PocketsphinxEngineTest, ParallelTwoServesConcurrentTranscriptions) {
   }
 }
 
+// Fed in 20 ms pieces as a microphone delivers them, the same sentences score under the
+// same threshold (the stream normalises live, so a few words may differ).
+TEST_F(PocketsphinxEngineTest, StreamedSpeechScoresUnderTheSameThreshold) {
+  std::size_t edits = 0, words = 0;
+  for (std::size_t i = 0; i < kSentences.size(); i += 2) {
+    const std::vector<float> pcm = Speech(kSentences[i]);
+    auto stream = stt_->OpenTranscription(TranscribeOptions{});
+    ASSERT_TRUE(stream.ok()) << stream.status().message();
+    for (std::size_t at = 0; at < pcm.size(); at += 320) {
+      const auto end = pcm.begin() + static_cast<long>(std::min(pcm.size(), at + 320));
+      ASSERT_TRUE((*stream)->Feed(std::vector<float>(pcm.begin() + static_cast<long>(at), end), 1).ok());
+    }
+    auto transcript = (*stream)->Finish();
+    ASSERT_TRUE(transcript.ok()) << transcript.status().message();
+    EXPECT_NEAR(transcript->duration_s, pcm.size() / 16000.0, 1e-9);
+    const auto ref = harvis::testing::NormalizedWords(kSentences[i]);
+    edits += harvis::testing::WordEdits(ref, harvis::testing::NormalizedWords(transcript->text));
+    words += ref.size();
+    std::printf("[ WER      ] streamed %-33s -> %s\n", kSentences[i].c_str(), transcript->text.c_str());
+    EXPECT_EQ((*stream)->Feed(pcm, 1).code(), ErrorCode::kFailedPrecondition);  // the utterance ended
+  }
+  const double wer = static_cast<double>(edits) / static_cast<double>(words);
+  std::printf("[ WER      ] streamed corpus: %.3f (threshold %.2f)\n", wer, kMaxWordErrorRate);
+  EXPECT_LE(wer, kMaxWordErrorRate);
+}
+
+// pocketsphinx 0.8 numbers the frames of a decoder's later utterances from a running
+// offset once it has streamed: segment times must still start from the audio's start.
+TEST_F(PocketsphinxEngineTest, SegmentTimesAreUnchangedAfterStreaming) {
+  const std::vector<float> pcm = Speech("Please open the door. The weather is nice today.");
+  auto before = stt_->Transcribe(pcm, TranscribeOptions{});
+  ASSERT_TRUE(before.ok());
+  {
+    // Both decoders of the pool stream an utterance (the second waits for none).
+    auto a = stt_->OpenTranscription(TranscribeOptions{});
+    auto b = stt_->OpenTranscription(TranscribeOptions{});
+    ASSERT_TRUE(a.ok() && b.ok());
+    for (auto* s : {&*a, &*b}) {
+      ASSERT_TRUE((*s)->Feed(pcm, 1).ok());
+      EXPECT_FALSE((*s)->Partial().empty());
+      ASSERT_TRUE((*s)->Finish().ok());
+    }
+  }
+  auto after = stt_->Transcribe(pcm, TranscribeOptions{});
+  ASSERT_TRUE(after.ok());
+  // The decoders adapted to what they heard, so the alignment may move a little; the
+  // offset would put every segment at the end of the audio.
+  ASSERT_FALSE(before->segments.empty());
+  ASSERT_FALSE(after->segments.empty());
+  EXPECT_NEAR(after->segments.front().start_s, before->segments.front().start_s, 0.3);
+  EXPECT_NEAR(after->segments.back().end_s, before->segments.back().end_s, 0.3);
+  EXPECT_LT(after->segments.front().start_s, 0.5);  // not at the end of the audio
+  EXPECT_EQ(stt_->OpenTranscription(TranscribeOptions{"fr", "", 1}).status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(PocketsphinxEngineTest, OnlyEnglishIsAccepted) {
   std::vector<float> pcm = Speech("Hello.");
   for (const std::string lang : {"en", "EN", "en-US", "english", ""}) {
@@ -203,6 +258,7 @@ TEST(PocketsphinxLifecycleTest, LoadUnloadAndBadPaths) {
   EXPECT_EQ(engine.FootprintBytes(), 0u);
   EXPECT_EQ(engine.Transcribe({0.0f}, TranscribeOptions{}).status().code(),
             ErrorCode::kUnavailable);
+  EXPECT_EQ(engine.OpenTranscription(TranscribeOptions{}).status().code(), ErrorCode::kUnavailable);
   ASSERT_TRUE(engine.Load(LoadRequest{}).ok());
   EXPECT_GT(engine.FootprintBytes(), 30 * kMiB);
   engine.Unload();

@@ -82,6 +82,16 @@ bool WaitIdle(RealtimeSession& session) {
   return true;
 }
 
+// The worker releases the turn's leases just after its last event.
+bool WaitNoLeases(const TurnHarness& h) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (h.TotalLeases() != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 size_t IndexOf(const std::vector<std::string>& types, const std::string& type) {
   return std::find(types.begin(), types.end(), type) - types.begin();
 }
@@ -310,6 +320,96 @@ TEST(RealtimeSession, ClosingMidAnswerReleasesEveryLease) {
   EXPECT_EQ(h.TotalLeases(), 0);
   EXPECT_TRUE(h.script->saw_cancel);
   EXPECT_TRUE(h.scheduler->CheckInvariants().ok());
+}
+
+// With an STT engine that streams, the speech is decoded as it arrives: the commit ends
+// the stream instead of transcribing the audio again, and partials come from the stream.
+TEST(RealtimeSession, StreamingSttIsFedWhileTheUserSpeaks) {
+  TurnHarness h;
+  h.script->streams = true;
+  h.script->answer = "Sunny.";
+  ASSERT_TRUE(h.Build().ok());
+  RecordingSink sink;
+  RealtimeSession session(*h.scheduler, Config(), sink);
+  Stream(session, Concat({Silence(500), SpeechLike(1500), Silence(1000)}));
+  ASSERT_TRUE(sink.WaitFor("response.done"));
+  ASSERT_TRUE(WaitIdle(session));
+  auto completed = sink.OfType("conversation.item.input_audio_transcription.completed");
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].text, "what is the weather like");
+  std::string deltas;
+  for (const auto& d : sink.OfType("conversation.item.input_audio_transcription.delta")) deltas += d.text;
+  EXPECT_EQ(deltas, completed[0].text);
+  EXPECT_GE(sink.Count("conversation.item.input_audio_transcription.delta"), 2u);  // partials on the way
+  EXPECT_EQ(h.script->whole_transcriptions, 0);
+  EXPECT_EQ(h.script->streams_opened, 1);
+  EXPECT_EQ(h.script->streams_finished, 1);
+  // From the padded speech start (200 ms) to the speculation in the pause: at least the
+  // speech itself, never the leading silence that was trimmed.
+  EXPECT_GE(h.script->last_stream_samples, 1500u * 16);
+  EXPECT_LE(h.script->last_stream_samples, 2500u * 16);
+  EXPECT_EQ(session.History()[0].content, "what is the weather like");
+  EXPECT_EQ(h.TotalLeases(), 0);
+}
+
+TEST(RealtimeSession, ManualCommitEndsTheStreamOfTheWholeBuffer) {
+  TurnHarness h;
+  h.script->streams = true;
+  ASSERT_TRUE(h.Build().ok());
+  RecordingSink sink;
+  RealtimeConfig config = Config();
+  config.server_vad = false;
+  RealtimeSession session(*h.scheduler, config, sink);
+  Stream(session, Concat({SpeechLike(1000), Silence(600)}));
+  session.Commit();
+  ASSERT_TRUE(sink.WaitFor("conversation.item.input_audio_transcription.completed"));
+  EXPECT_EQ(sink.OfType("conversation.item.input_audio_transcription.completed")[0].text, "what is the weather like");
+  EXPECT_EQ(h.script->last_stream_samples, 1600u * 16);  // every sample of the buffer, once
+  EXPECT_EQ(h.script->whole_transcriptions, 0);
+
+  Stream(session, SpeechLike(500));  // the next buffer is a new stream
+  session.Clear();                   // ... dropped: its decoder and leases are released
+  Stream(session, SpeechLike(300));
+  session.Commit();
+  ASSERT_TRUE(sink.WaitFor("conversation.item.input_audio_transcription.completed", 2));
+  EXPECT_EQ(h.script->streams_opened, 3);
+  EXPECT_EQ(h.script->last_stream_samples, 300u * 16);
+  EXPECT_EQ(h.script->whole_transcriptions, 0);
+  EXPECT_TRUE(WaitNoLeases(h));  // nothing answers: the turn ends with its transcript
+}
+
+// A pause long enough for the speculation (which ends the stream) but too short to end
+// the turn: when the voice comes back, the utterance is streamed again from its start.
+TEST(RealtimeSession, VoiceAfterASpeculationRestartsTheStream) {
+  TurnHarness h;
+  h.script->streams = true;
+  h.script->answer = "Yes.";
+  ASSERT_TRUE(h.Build().ok());
+  RecordingSink sink;
+  RealtimeSession session(*h.scheduler, Config(), sink);
+  Stream(session, Concat({SpeechLike(800), Silence(300), SpeechLike(800), Silence(1000)}));
+  ASSERT_TRUE(sink.WaitFor("response.done"));
+  ASSERT_TRUE(WaitIdle(session));
+  EXPECT_EQ(sink.Count("input_audio_buffer.committed"), 1u);  // one turn
+  EXPECT_GE(h.script->streams_opened, 2);
+  EXPECT_GE(h.script->last_stream_samples, 1900u * 16);  // both halves and the pause
+  EXPECT_EQ(h.script->whole_transcriptions, 0);
+  EXPECT_EQ(h.TotalLeases(), 0);
+}
+
+// An engine that cannot stream gets the whole audio at the commit, as before.
+TEST(RealtimeSession, EnginesThatDoNotStreamTranscribeTheWholeAudio) {
+  TurnHarness h;
+  h.script->answer = "Sunny.";
+  ASSERT_TRUE(h.Build().ok());
+  RecordingSink sink;
+  RealtimeSession session(*h.scheduler, Config(), sink);
+  Stream(session, Concat({SpeechLike(1500), Silence(1000)}));
+  ASSERT_TRUE(sink.WaitFor("response.done"));
+  ASSERT_TRUE(WaitIdle(session));
+  EXPECT_EQ(h.script->streams_opened, 0);
+  EXPECT_GE(h.script->whole_transcriptions, 1);
+  EXPECT_EQ(sink.OfType("conversation.item.input_audio_transcription.completed")[0].text, "what is the weather like");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // hooks the test chooses, registered next to the simulated one.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -20,6 +21,42 @@ struct Script {
   std::chrono::milliseconds token_delay{0};
   std::function<void(size_t token_index)> before_token;  // runs before each token is sent
   bool saw_cancel = false;                               // the LLM stopped on a cancellation
+  // Streaming STT (Engine::OpenTranscription): off unless `streams`. The counters are
+  // read once the session is idle.
+  bool streams = false;
+  std::atomic<int> streams_opened{0}, streams_finished{0}, whole_transcriptions{0};
+  std::atomic<size_t> last_stream_samples{0};  // fed to the newest stream
+};
+
+// A stream that hears one word of the script's transcript per 300 ms fed.
+class ScriptedStream : public TranscriptionStream {
+ public:
+  explicit ScriptedStream(std::shared_ptr<Script> script) : script_(std::move(script)) { ++script_->streams_opened; }
+  Status Feed(const std::vector<float>& pcm, int) override {
+    if (finished_) return Status(ErrorCode::kFailedPrecondition, "ended");
+    samples_ += pcm.size();
+    script_->last_stream_samples = samples_;
+    return Status::Ok();
+  }
+  std::string Partial() override {
+    std::istringstream words(script_->transcript);
+    std::string out, word;
+    for (size_t heard = samples_ / 4800; heard > 0 && words >> word; --heard) out += (out.empty() ? "" : " ") + word;
+    return out;
+  }
+  Result<Transcript> Finish() override {
+    finished_ = true;
+    ++script_->streams_finished;
+    Transcript t;
+    t.text = script_->transcript;
+    t.duration_s = samples_ / 16000.0;
+    return t;
+  }
+
+ private:
+  std::shared_ptr<Script> script_;
+  size_t samples_ = 0;
+  bool finished_ = false;
 };
 
 class ScriptedEngine : public Engine {
@@ -35,10 +72,16 @@ class ScriptedEngine : public Engine {
   void Unload() override { loaded_ = false; }
 
   Result<Transcript> Transcribe(const std::vector<float>& pcm, const TranscribeOptions&) override {
+    ++script_->whole_transcriptions;
     Transcript t;
     t.text = script_->transcript;
     t.duration_s = pcm.size() / 16000.0;
     return t;
+  }
+
+  Result<std::unique_ptr<TranscriptionStream>> OpenTranscription(const TranscribeOptions& options) override {
+    if (!script_->streams) return Engine::OpenTranscription(options);
+    return std::unique_ptr<TranscriptionStream>(new ScriptedStream(script_));
   }
 
   Result<ChatResult> Chat(const std::vector<ChatMessage>&, const ChatOptions&, const TokenCallback& on_token,

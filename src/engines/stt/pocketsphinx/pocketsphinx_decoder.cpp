@@ -53,6 +53,12 @@ std::int16_t ToInt16(float sample) {
   return static_cast<std::int16_t>(std::lround(clamped * 32767.0f));
 }
 
+std::vector<std::int16_t> ToSamples(const std::vector<float>& pcm) {
+  std::vector<std::int16_t> samples(pcm.size());
+  std::transform(pcm.begin(), pcm.end(), samples.begin(), ToInt16);
+  return samples;
+}
+
 // "read(2)" -> "read"; fillers ("<s>", "</s>", "<sil>", "[NOISE]") -> "".
 std::string SpokenWord(const char* raw) {
   std::string word = raw != nullptr ? raw : "";
@@ -181,11 +187,8 @@ Result<Transcript> PocketsphinxDecoder::Decode(const std::vector<float>& pcm) {
   if (ps_start_utt(decoder_) < 0) {
     return Status(ErrorCode::kInternal, "pocketsphinx: cannot start an utterance");
   }
-  // The whole utterance goes in one call: fed in pieces, pocketsphinx 0.8 numbers the
-  // segment frames of every utterance after the first from a running offset (and its
-  // results then depend on the previous request).
-  std::vector<std::int16_t> samples(pcm.size());
-  std::transform(pcm.begin(), pcm.end(), samples.begin(), ToInt16);
+  // The whole utterance goes in one call (full_utt: normalised over the whole audio).
+  const std::vector<std::int16_t> samples = ToSamples(pcm);
   if (!samples.empty() &&
       ps_process_raw(decoder_, samples.data(), samples.size(), FALSE, TRUE) < 0) {
     ps_end_utt(decoder_);
@@ -194,13 +197,55 @@ Result<Transcript> PocketsphinxDecoder::Decode(const std::vector<float>& pcm) {
   if (ps_end_utt(decoder_) < 0) {
     return Status(ErrorCode::kInternal, "pocketsphinx: cannot end the utterance");
   }
-  const double duration_s = static_cast<double>(pcm.size()) / 16000.0;
-  SegmentBuilder builder(frame_rate_, duration_s);
-  for (ps_seg_t* seg = ps_seg_iter(decoder_); seg != nullptr; seg = ps_seg_next(seg)) {
-    int start_frame = 0, end_frame = 0;
-    ps_seg_frames(seg, &start_frame, &end_frame);
-    builder.Add(ps_seg_word(seg), start_frame, end_frame);
+  return Collect(static_cast<double>(pcm.size()) / 16000.0);
+}
+
+Status PocketsphinxDecoder::StartStream() {
+  stream_samples_ = 0;
+  if (ps_start_utt(decoder_) < 0) {
+    return Status(ErrorCode::kInternal, "pocketsphinx: cannot start an utterance");
   }
+  return Status::Ok();
+}
+
+Status PocketsphinxDecoder::FeedStream(const std::vector<float>& pcm) {
+  const std::vector<std::int16_t> samples = ToSamples(pcm);
+  if (!samples.empty() && ps_process_raw(decoder_, samples.data(), samples.size(), FALSE, FALSE) < 0) {
+    return Status(ErrorCode::kInternal, "pocketsphinx: decoding failed");
+  }
+  stream_samples_ += samples.size();
+  return Status::Ok();
+}
+
+std::string PocketsphinxDecoder::StreamHypothesis() {
+  const char* hyp = ps_get_hyp(decoder_, nullptr);
+  return hyp != nullptr ? hyp : "";
+}
+
+Result<Transcript> PocketsphinxDecoder::FinishStream() {
+  if (ps_end_utt(decoder_) < 0) {
+    return Status(ErrorCode::kInternal, "pocketsphinx: cannot end the utterance");
+  }
+  return Collect(static_cast<double>(stream_samples_) / 16000.0);
+}
+
+void PocketsphinxDecoder::AbortStream() { ps_end_utt(decoder_); }
+
+Result<Transcript> PocketsphinxDecoder::Collect(double duration_s) {
+  struct Word {
+    const char* raw;
+    int start, end;
+  };
+  std::vector<Word> words;
+  for (ps_seg_t* seg = ps_seg_iter(decoder_); seg != nullptr; seg = ps_seg_next(seg)) {
+    Word w{ps_seg_word(seg), 0, 0};
+    ps_seg_frames(seg, &w.start, &w.end);
+    words.push_back(w);
+  }
+  // The utterance begins with "<s>" at its frame 0, wherever the decoder numbers it.
+  const int first_frame = !words.empty() && std::string_view(words[0].raw) == "<s>" ? words[0].start : 0;
+  SegmentBuilder builder(frame_rate_, duration_s);
+  for (const Word& w : words) builder.Add(w.raw, w.start - first_frame, w.end - first_frame);
   return builder.Finish();
 }
 

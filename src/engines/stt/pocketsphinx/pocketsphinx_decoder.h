@@ -47,17 +47,30 @@ class PocketsphinxDecoder {
 
   // Decodes one utterance of 16 kHz mono float PCM (clamped to [-1, 1], converted to
   // 16-bit and fed in one call, as a full utterance). Text is lower-case words; segments group
-  // words between pauses, with times from the decoder's frames. Not thread-safe (one call at a
-  // time).
+  // words between pauses, with times from the decoder's frames (counted from the
+  // utterance's first frame: pocketsphinx 0.8 numbers them from a running offset once a
+  // decoder has streamed). Not thread-safe (one call at a time).
   Result<Transcript> Decode(const std::vector<float>& pcm_16k_mono);
+
+  // Streaming: one utterance fed in pieces as it is spoken (live normalisation), the
+  // first-pass hypothesis on the way, the full search at the end. Between StartStream
+  // and FinishStream (or AbortStream) the decoder serves nothing else.
+  Status StartStream();
+  Status FeedStream(const std::vector<float>& pcm_16k_mono);
+  std::string StreamHypothesis();
+  Result<Transcript> FinishStream();
+  void AbortStream();
 
   std::uint64_t footprint_bytes() const { return footprint_bytes_; }
 
  private:
   PocketsphinxDecoder(cmd_ln_s* config, ps_decoder_s* decoder, std::uint64_t footprint);
 
+  Result<Transcript> Collect(double duration_s);  // the ended utterance's transcript
+
   cmd_ln_s* config_;
   ps_decoder_s* decoder_;
+  std::size_t stream_samples_ = 0;  // fed since StartStream
   std::uint64_t footprint_bytes_;
   int frame_rate_;  // frames per second (-frate; 100 = 10 ms frames)
 };

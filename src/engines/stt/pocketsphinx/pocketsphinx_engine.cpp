@@ -110,18 +110,57 @@ void PocketsphinxEngine::Return(stt::PocketsphinxDecoder* decoder) {
   idle_cv_.notify_all();
 }
 
+// A stream keeps its decoder from the pool until it is destroyed.
+class PocketsphinxEngine::Stream final : public TranscriptionStream {
+ public:
+  Stream(PocketsphinxEngine& engine, stt::PocketsphinxDecoder* decoder) : engine_(engine), decoder_(decoder) {}
+  ~Stream() override {
+    if (!finished_) decoder_->AbortStream();
+    engine_.Return(decoder_);
+  }
+  Status Feed(const std::vector<float>& pcm, int /*threads*/) override {
+    if (finished_) return Status(ErrorCode::kFailedPrecondition, "pocketsphinx: the utterance has ended");
+    return decoder_->FeedStream(pcm);
+  }
+  std::string Partial() override { return finished_ ? "" : decoder_->StreamHypothesis(); }
+  Result<Transcript> Finish() override {
+    if (finished_) return Status(ErrorCode::kFailedPrecondition, "pocketsphinx: the utterance has ended");
+    finished_ = true;
+    return decoder_->FinishStream();
+  }
+
+ private:
+  PocketsphinxEngine& engine_;
+  stt::PocketsphinxDecoder* decoder_;
+  bool finished_ = false;
+};
+
+Result<std::unique_ptr<TranscriptionStream>> PocketsphinxEngine::OpenTranscription(const TranscribeOptions& options) {
+  if (Status st = CheckLanguage(options.language); !st.ok()) return st;
+  stt::PocketsphinxDecoder* decoder = Borrow();
+  if (decoder == nullptr) return NotLoaded();
+  if (Status st = decoder->StartStream(); !st.ok()) {
+    Return(decoder);
+    return st;
+  }
+  return std::unique_ptr<TranscriptionStream>(new Stream(*this, decoder));
+}
+
+Status PocketsphinxEngine::CheckLanguage(const std::string& language) const {
+  if (IsEnglish(language)) return Status::Ok();
+  return Status(ErrorCode::kInvalidArgument,
+                "pocketsphinx model '" + model_.name + "' only transcribes English ('en'); got '" + language + "'");
+}
+
+Status PocketsphinxEngine::NotLoaded() const {
+  return Status(ErrorCode::kUnavailable, "pocketsphinx model '" + model_.name + "' is not loaded");
+}
+
 Result<Transcript> PocketsphinxEngine::Transcribe(const std::vector<float>& pcm_16k_mono,
                                                   const TranscribeOptions& options) {
-  if (!IsEnglish(options.language)) {
-    return Status(ErrorCode::kInvalidArgument, "pocketsphinx model '" + model_.name +
-                                                   "' only transcribes English ('en'); got '" +
-                                                   options.language + "'");
-  }
+  if (Status st = CheckLanguage(options.language); !st.ok()) return st;
   stt::PocketsphinxDecoder* decoder = Borrow();
-  if (decoder == nullptr) {
-    return Status(ErrorCode::kUnavailable,
-                  "pocketsphinx model '" + model_.name + "' is not loaded");
-  }
+  if (decoder == nullptr) return NotLoaded();
   Result<Transcript> result = decoder->Decode(pcm_16k_mono);
   Return(decoder);
   return result;

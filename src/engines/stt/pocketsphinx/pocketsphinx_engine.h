@@ -67,6 +67,11 @@ class PocketsphinxEngine final : public Engine {
   // language other than English; kUnavailable when not loaded. Thread-safe.
   Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
                                 const TranscribeOptions& options) override;
+  // A streamed utterance on a decoder of the pool, which it keeps (waiting for one while
+  // all are busy) until destroyed; destroy it before Unload. Its partial hypothesis is
+  // the first (tree) pass; Finish runs the full search, so the end costs a fraction of
+  // decoding the whole utterance. Same errors as Transcribe.
+  Result<std::unique_ptr<TranscriptionStream>> OpenTranscription(const TranscribeOptions& options) override;
 
   // The model files this engine uses. Thread-safe (immutable).
   const stt::PocketsphinxPaths& paths() const { return paths_; }
@@ -74,6 +79,9 @@ class PocketsphinxEngine final : public Engine {
  private:
   PocketsphinxEngine(ModelConfig model, stt::PocketsphinxPaths paths);
 
+  class Stream;
+  Status CheckLanguage(const std::string& language) const;
+  Status NotLoaded() const;
   // Takes an idle decoder (waits while all are busy); nullptr when not loaded.
   stt::PocketsphinxDecoder* Borrow();
   void Return(stt::PocketsphinxDecoder* decoder);
