@@ -178,8 +178,9 @@ class Engine {
   // Typed inference calls. The default answers "not supported by this engine".
   virtual Result<Transcript> Transcribe(const std::vector<float>& pcm_16k_mono,
                                         const TranscribeOptions& options);
-  // A stream for one utterance, for engines that decode incrementally; kUnimplemented
-  // for the others (they transcribe the whole audio with Transcribe).
+  // A stream for one utterance, for engines that decode incrementally; the others answer
+  // kInvalidArgument ("does not support streaming transcription") and transcribe the
+  // whole audio with Transcribe.
   virtual Result<std::unique_ptr<TranscriptionStream>> OpenTranscription(const TranscribeOptions& options);
   virtual Result<SpeechAudio> Synthesize(std::string_view text, const SynthesizeOptions& options);
   virtual Result<ChatResult> Chat(const std::vector<ChatMessage>& messages,
