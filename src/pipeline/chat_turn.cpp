@@ -89,7 +89,10 @@ Result<ChatTurnResult> ChatTurn::Run(const ChatTurnCallbacks& callbacks) {
 Result<Transcript> TranscribeSpeech(const Lease& stt, const std::vector<float>& pcm, const std::string& language) {
   TranscribeOptions options;
   options.language = language;
-  auto transcript = stt.Transcribe(pcm, options);
+  return RequireSpeech(stt.Transcribe(pcm, options));
+}
+
+Result<Transcript> RequireSpeech(Result<Transcript> transcript) {
   if (transcript.ok() && IsBlank(transcript->text)) {
     return Status(ErrorCode::kUnprocessable, "no speech was recognized in the audio");
   }

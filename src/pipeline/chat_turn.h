@@ -74,6 +74,8 @@ class ChatTurn {
 
 // Transcribes the turn's audio; kUnprocessable when no speech is recognized in it.
 Result<Transcript> TranscribeSpeech(const Lease& stt, const std::vector<float>& pcm, const std::string& language);
+// TranscribeSpeech's rule for any transcript: a blank one becomes kUnprocessable.
+Result<Transcript> RequireSpeech(Result<Transcript> transcript);
 
 // Speaks `text` sentence by sentence into one audio clip; nullopt when nothing in it is
 // speakable (e.g. only code). kPayloadTooLarge once the clip would pass `max_bytes` of

@@ -412,11 +412,8 @@ LeasedTranscription* RealtimeSession::StreamFor(uint64_t stream_id) {
 std::optional<Result<Transcript>> RealtimeSession::FinishStream(uint64_t stream_id) {
   LeasedTranscription* stream = StreamFor(stream_id);
   if (stream == nullptr) return std::nullopt;
-  Result<Transcript> transcript = stream->Finish();
+  Result<Transcript> transcript = RequireSpeech(stream->Finish());
   stream_.reset();
-  if (transcript.ok() && Trim(transcript->text).empty()) {
-    return Result<Transcript>(Status(ErrorCode::kUnprocessable, "no speech was recognized in the audio"));
-  }
   return transcript;
 }
 
