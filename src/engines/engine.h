@@ -130,6 +130,10 @@ struct ChatResult {
   std::string text;
   int tokens = 0;
   std::string finish_reason;  // "stop", "length" or "cancelled"
+  // The prompt's tokens, and how many of them a prompt cache held (not evaluated again);
+  // 0 and 0 from engines that do not count them.
+  int prompt_tokens = 0;
+  int cached_prompt_tokens = 0;
 };
 
 class Engine {

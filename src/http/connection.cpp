@@ -8,7 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <future>
+#include <condition_variable>
+#include <mutex>
 #include <limits>
 #include <optional>
 
@@ -28,6 +29,8 @@ constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kMaxPath = 2048;
 // A client that stops reading a response loses its connection after this.
 constexpr std::chrono::seconds kWriteTimeout{60};
+// A streamed response's handler waits while more than this is queued and not yet written.
+constexpr size_t kStreamBacklog = 256 * 1024;
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
@@ -217,8 +220,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     });
   }
 
-  // On the worker: the head and each chunk are written by the strand while the worker
-  // waits, so the handler sees a blocking sink and back-pressure from slow clients.
+  // On the worker: the handler writes into a sink that queues the head and each chunk for
+  // the strand. The worker waits only while more than kStreamBacklog bytes are queued, so
+  // a slow client holds the handler back while a fast one costs it no hand-off per chunk.
   void StreamOnWorker(HttpResponse response) {
     status_ = response.status;
     core_.Observe(route_, status_, start_);
@@ -228,10 +232,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       bool Write(const std::string& chunk) override {
         if (!ok_) return false;
         if (chunk.empty()) return true;  // an empty chunk would end the body
-        if (!chunked_) return ok_ = c_.WriteFromWorker(chunk);
+        if (!chunked_) return ok_ = c_.QueueFromWorker(chunk);
         char size[20];
         std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-        ok_ = c_.WriteFromWorker(size + chunk + "\r\n");
+        ok_ = c_.QueueFromWorker(size + chunk + "\r\n");
         return ok_;
       }
       bool ok_ = true;
@@ -243,31 +247,73 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
     sink.chunked_ = request_version_ >= 11;
     if (!sink.chunked_) keep_alive_ = false;
-    sink.ok_ = WriteFromWorker(ResponseHead(response, request_id_, sink.chunked_ ? -1 : -2, keep_alive_));
-    if (request_.method == "HEAD") {
-      net::post(stream_.get_executor(), [self = shared_from_this(), ok = sink.ok_] { self->Finished(ok); });
-      return;
-    }
-    if (sink.ok_) {
+    sink.ok_ = QueueFromWorker(ResponseHead(response, request_id_, sink.chunked_ ? -1 : -2, keep_alive_));
+    if (sink.ok_ && request_.method != "HEAD") {
       try {
         response.stream(sink);
       } catch (const std::exception& e) {
         // The status is already sent: end the stream.
         spdlog::error("stream ended by an exception: {}", e.what());
       }
+      if (sink.ok_ && sink.chunked_) sink.ok_ = QueueFromWorker("0\r\n\r\n");
     }
-    const bool ok = sink.ok_ && (!sink.chunked_ || WriteFromWorker("0\r\n\r\n"));
-    net::post(stream_.get_executor(), [self = shared_from_this(), ok] { self->Finished(ok); });
+    net::post(stream_.get_executor(), [self = shared_from_this(), ok = sink.ok_] {
+      self->stream_ended_ = true;
+      self->stream_ok_ = ok;
+      self->WriteQueued();
+    });
   }
 
-  bool WriteFromWorker(std::string data) {
-    std::promise<bool> written;
-    auto result = written.get_future();
-    net::post(stream_.get_executor(), [this, &data, &written] {
-      stream_.expires_after(kWriteTimeout);
-      net::async_write(stream_, net::buffer(data), [&written](beast::error_code ec, size_t) { written.set_value(!ec); });
+  // On the worker: false once a write has failed (the client is gone).
+  bool QueueFromWorker(std::string data) {
+    {
+      std::unique_lock lock(backlog_.mu);
+      backlog_.drained.wait(lock, [&] { return backlog_.failed || backlog_.bytes <= kStreamBacklog; });
+      if (backlog_.failed) return false;
+      backlog_.bytes += data.size();
+    }
+    net::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data)]() mutable {
+      if (self->write_failed_) return;
+      self->queued_.push_back(std::move(data));
+      self->WriteQueued();
     });
-    return result.get();
+    return true;
+  }
+
+  // On the strand: writes everything queued in one gather write; when the stream has
+  // ended and all is written, the connection goes on (Finished).
+  void WriteQueued() {
+    if (writing_) return;
+    if (queued_.empty()) {
+      if (stream_ended_) Finished(stream_ok_ && !write_failed_);
+      return;
+    }
+    writing_ = true;
+    in_write_.swap(queued_);
+    std::vector<net::const_buffer> buffers;
+    for (const auto& chunk : in_write_) buffers.push_back(net::buffer(chunk));
+    stream_.expires_after(kWriteTimeout);
+    net::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnQueuedWritten(ec);
+    });
+  }
+
+  void OnQueuedWritten(beast::error_code ec) {
+    size_t bytes = 0;
+    for (const auto& chunk : in_write_) bytes += chunk.size();
+    in_write_.clear();
+    writing_ = false;
+    if (ec) {
+      write_failed_ = true;
+      queued_.clear();  // nobody to send them to
+    }
+    {
+      std::lock_guard lock(backlog_.mu);
+      backlog_.bytes -= bytes;
+      if (ec) backlog_.failed = true;
+    }
+    backlog_.drained.notify_all();
+    WriteQueued();
   }
 
   void Finished(bool written) {
@@ -279,6 +325,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                 LoggablePath(request_.method), LoggablePath(request_.path), status_, length.empty() ? "-" : length, ms);
     in_flight_.reset();
     request_ = HttpRequest{};
+    stream_ended_ = false;
     if (written && keep_alive_) return ReadHeader(core_.options.keep_alive_timeout);
     Close();
   }
@@ -334,6 +381,17 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::shared_ptr<InFlightGuard> in_flight_;
   std::shared_ptr<std::string> continue_;
   std::string out_head_, out_body_;
+  // A streamed response. Strand only: the chunks waiting for the write in flight, those
+  // it writes, and how the stream ended.
+  std::vector<std::string> queued_, in_write_;
+  bool writing_ = false, write_failed_ = false, stream_ended_ = false, stream_ok_ = false;
+  // Shared with the worker: the bytes queued and not yet written.
+  struct {
+    std::mutex mu;
+    std::condition_variable drained;
+    size_t bytes = 0;     // guarded by mu
+    bool failed = false;  // guarded by mu
+  } backlog_;
   std::vector<char> discard_;
   size_t discarded_ = 0;
 };

@@ -90,10 +90,12 @@ HttpResponse StreamChat(std::shared_ptr<Lease> lease, ChatCompletionRequest req)
 HttpResponse CompleteChat(const Lease& lease, const ChatCompletionRequest& req) {
   auto result = lease.Chat(req.messages, ChatOptionsFrom(req), [](std::string_view) { return true; }, nullptr);
   if (!result.ok()) return ErrorResponse(result.status());
-  // Engines report completion tokens only; prompt tokens are estimated (~4 characters
-  // per token) so that clients reading `usage` get a sensible figure.
-  int prompt_tokens = 0;
-  for (const auto& m : req.messages) prompt_tokens += static_cast<int>(m.content.size() / 4 + 1);
+  // Engines that do not count the prompt's tokens get an estimate (~4 characters per
+  // token), so that clients reading `usage` see a sensible figure.
+  int prompt_tokens = result->prompt_tokens;
+  if (prompt_tokens == 0) {
+    for (const auto& m : req.messages) prompt_tokens += static_cast<int>(m.content.size() / 4 + 1);
+  }
   json body = {
       {"id", CompletionId()},
       {"object", "chat.completion"},
@@ -103,7 +105,8 @@ HttpResponse CompleteChat(const Lease& lease, const ChatCompletionRequest& req) 
                                 {"message", {{"role", "assistant"}, {"content", result->text}}},
                                 {"finish_reason", result->finish_reason == "length" ? "length" : "stop"}}})},
       {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", result->tokens},
-                 {"total_tokens", prompt_tokens + result->tokens}}}};
+                 {"total_tokens", prompt_tokens + result->tokens},
+                 {"prompt_tokens_details", {{"cached_tokens", result->cached_prompt_tokens}}}}}};
   return JsonResponse(body);
 }
 

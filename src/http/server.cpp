@@ -29,6 +29,20 @@ void RaiseOpenFileLimit() {
   }
 }
 
+// One event loop: an io_context run by one thread. Each loop has its own, so that loops do
+// not contend for one reactor's lock (on a 2-core host, two threads sharing an io_context
+// woke and blocked each other on every streamed chunk).
+struct EventLoop {
+  net::io_context io{1};
+  net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(io);
+};
+
+std::vector<std::unique_ptr<EventLoop>> MakeLoops(int count) {
+  std::vector<std::unique_ptr<EventLoop>> loops;
+  for (int i = 0; i < std::max(1, count); ++i) loops.push_back(std::make_unique<EventLoop>());
+  return loops;
+}
+
 }  // namespace
 
 std::string HttpRequest::Header(const std::string& name) const {
@@ -41,19 +55,20 @@ std::string HttpRequest::Header(const std::string& name) const {
 struct HttpServer::Impl {
   ServerCore core;
   // Declared after `core`, so destroyed first: pending connections reference the core.
-  net::io_context io;
+  std::vector<std::unique_ptr<EventLoop>> loops;
+  size_t next_loop = 0;  // the loop of the next connection (round robin); acceptor strand only
   // The acceptor and its retry timer share a strand: Stop() closes it from another thread.
-  tcp::acceptor acceptor{net::make_strand(io)};
+  tcp::acceptor acceptor{net::make_strand(loops.front()->io)};
   net::steady_timer accept_retry{acceptor.get_executor()};
-  net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(io);
   std::atomic<bool> running{false};
   std::atomic<bool> stopped{false};
 
   Impl(HttpOptions options, prometheus::Registry& registry, std::atomic<int>& in_flight)
-      : core(std::move(options), registry, in_flight), io(std::max(1, core.options.io_threads)) {}
+      : core(std::move(options), registry, in_flight), loops(MakeLoops(core.options.io_threads)) {}
 
   void Accept() {
-    acceptor.async_accept(net::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+    net::io_context& loop = loops[next_loop++ % loops.size()]->io;
+    acceptor.async_accept(net::make_strand(loop), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Out of file descriptors (or memory): existing connections keep being served;
@@ -115,7 +130,7 @@ Result<int> HttpServer::Bind(const std::string& host, int port) {
                   "cannot listen on " + host + ":" + std::to_string(port) + " (" + why + ")");
   };
   boost::system::error_code ec;
-  tcp::resolver resolver(impl_->io);
+  tcp::resolver resolver(impl_->loops.front()->io);
   auto endpoints = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
   if (ec || endpoints.empty()) return fail("not an address of this machine: " + ec.message());
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
@@ -141,8 +156,8 @@ void HttpServer::Run() {
   impl_->running = true;
   net::post(impl_->acceptor.get_executor(), [this] { impl_->Accept(); });
   std::vector<std::thread> extra;
-  for (int i = 1; i < impl_->core.options.io_threads; ++i) extra.emplace_back([this] { impl_->io.run(); });
-  impl_->io.run();
+  for (size_t i = 1; i < impl_->loops.size(); ++i) extra.emplace_back([this, i] { impl_->loops[i]->io.run(); });
+  impl_->loops.front()->io.run();
   for (auto& t : extra) t.join();
 }
 
@@ -158,8 +173,10 @@ void HttpServer::Stop() {
   // In-flight handlers finish (their writes need the loops, still running).
   impl_->core.session_workers.Shutdown();
   impl_->core.workers.Shutdown();
-  impl_->keep_running.reset();
-  impl_->io.stop();
+  for (auto& loop : impl_->loops) {
+    loop->keep_running.reset();
+    loop->io.stop();
+  }
 }
 
 }  // namespace harvis::http

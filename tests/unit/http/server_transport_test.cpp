@@ -51,6 +51,16 @@ class ServerTransportTest : public ::testing::Test {
       };
       return r;
     });
+    server_->Get("flood", "/flood", [this](const HttpRequest&) {
+      HttpResponse r;
+      r.content_type = "application/octet-stream";
+      r.stream = [this](StreamSink& sink) {
+        const std::string chunk(16 * 1024, 'x');
+        while (sink.Write(chunk)) flooded_ += chunk.size();
+        flood_ended_ = true;
+      };
+      return r;
+    });
     server_->Get("throws", "/throws", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
     server_->WebSocket("ws", "/ws", [this](const HttpRequest& r, WebSocketConnection& ws) {
       auto name = r.query.find("name");
@@ -111,7 +121,19 @@ class ServerTransportTest : public ::testing::Test {
   net::io_context io_;
   int port_ = 0;
   std::atomic<bool> peer_closed_{false};
+  std::atomic<size_t> flooded_{0};
+  std::atomic<bool> flood_ended_{false};
 };
+
+template <typename Predicate>
+bool WaitFor(Predicate done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 TEST_F(ServerTransportTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   StartServer();
@@ -146,6 +168,30 @@ TEST_F(ServerTransportTest, StreamedBodiesAreChunkedAndTheConnectionIsReused) {
     EXPECT_TRUE(res.chunked());
     EXPECT_EQ(res.body(), "data: 0\n\ndata: 1\n\ndata: 2\n\n");
   }
+}
+
+// The handler of a streamed body queues its chunks; it is held back once the client stops
+// reading (the socket's buffers and the queue are full), and its writes fail once the
+// client has gone.
+TEST_F(ServerTransportTest, AStreamWaitsForAClientThatStopsReadingAndEndsWhenItLeaves) {
+  StartServer();
+  tcp::socket socket = Connect();
+  bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/flood", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(socket, req);
+  size_t last = 0;
+  EXPECT_TRUE(WaitFor([&] {
+    const size_t now = flooded_.load();
+    const bool still = now > 0 && now == last;
+    last = now;
+    if (!still) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return still;
+  }, std::chrono::seconds(20)));
+  EXPECT_LT(flooded_.load(), 32u << 20) << "the queue grew without bound";
+  EXPECT_FALSE(flood_ended_.load());
+  socket.close();
+  EXPECT_TRUE(WaitFor([&] { return flood_ended_.load(); }, std::chrono::seconds(20)));
+  EXPECT_EQ(Get("/healthz").body(), "ok");
 }
 
 TEST_F(ServerTransportTest, MultipartBodiesArriveParsed) {

@@ -172,6 +172,54 @@ TEST_F(LlamaEngineTest, TheCallbackAndTheTokenCancel) {
   EXPECT_EQ(c->tokens, 0);
 }
 
+// The prompt cache: a slot keeps its KV cache, so the next call evaluates only what follows
+// the common prefix, and answers exactly as an engine that evaluated everything.
+TEST_F(LlamaEngineTest, APromptCacheKeepsTheSharedPrefixAndAnswersTheSame) {
+  auto engine = Loaded(Config());
+  auto first = Ask(*engine, Greedy(8));
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_GT(first->prompt_tokens, 4);
+  EXPECT_EQ(first->cached_prompt_tokens, 0);
+
+  auto again = Ask(*engine, Greedy(8));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->text, first->text);
+  EXPECT_EQ(again->cached_prompt_tokens, first->prompt_tokens - 1);  // the last is evaluated again
+
+  // The next turn of the conversation repeats the first: only its new part is evaluated.
+  const std::vector<ChatMessage> next_turn = {
+      {"system", "You are terse."}, {"user", "Hello there"}, {"assistant", first->text}, {"user", "And then?"}};
+  auto quiet = [](std::string_view) { return true; };
+  auto cached = engine->Chat(next_turn, Greedy(8), quiet, nullptr);
+  auto fresh = Loaded(Config())->Chat(next_turn, Greedy(8), quiet, nullptr);
+  ASSERT_TRUE(cached.ok() && fresh.ok());
+  EXPECT_EQ(fresh->cached_prompt_tokens, 0);
+  EXPECT_GE(cached->cached_prompt_tokens, first->prompt_tokens - 2);
+  EXPECT_LT(cached->cached_prompt_tokens, cached->prompt_tokens);
+  EXPECT_EQ(cached->text, fresh->text);
+}
+
+TEST_F(LlamaEngineTest, ACancelledCallLeavesTheCacheConsistent) {
+  auto engine = Loaded(Config());
+  auto expected = Ask(*engine, Greedy(8), "Something else entirely");
+  ASSERT_TRUE(expected.ok());
+  // Stopped after two pieces: the cache holds the prompt and two generated tokens.
+  int pieces = 0;
+  auto stopped = engine->Chat({{"user", "Go on"}}, Greedy(64), [&](std::string_view) { return ++pieces < 2; }, nullptr);
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->finish_reason, "cancelled");
+  // Cancelled before the prompt was evaluated.
+  CancellationToken cancel;
+  cancel.Cancel();
+  auto cancelled = Ask(*engine, Greedy(8), "Something else entirely", &cancel);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->finish_reason, "cancelled");
+
+  auto after = Ask(*engine, Greedy(8), "Something else entirely");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->text, expected->text);
+}
+
 TEST_F(LlamaEngineTest, SeedsMakeSampledAnswersRepeatable) {
   auto engine = Loaded(Config());
   ChatOptions o;
@@ -218,6 +266,22 @@ TEST_F(LlamaEngineTest, ParallelSlotsAnswerAtOnceOverOneModel) {
   }
   for (auto& t : threads) t.join();
   for (const auto& a : answers) EXPECT_EQ(a, expected->text);
+}
+
+TEST_F(LlamaEngineTest, ACallTakesTheSlotThatHoldsItsPrefix) {
+  auto engine = Loaded(Config(2));
+  // One after the other, so both calls find both slots free; the second question differs
+  // from the first from its start (no system message), and lands in the other slot.
+  auto quiet = [](std::string_view) { return true; };
+  ASSERT_TRUE(Ask(*engine, Greedy(4)).ok());
+  ASSERT_TRUE(engine->Chat({{"user", "Another question"}}, Greedy(4), quiet, nullptr).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto a = Ask(*engine, Greedy(4));
+    auto b = engine->Chat({{"user", "Another question"}}, Greedy(4), quiet, nullptr);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->cached_prompt_tokens, a->prompt_tokens - 1) << "round " << i;
+    EXPECT_EQ(b->cached_prompt_tokens, b->prompt_tokens - 1) << "round " << i;
+  }
 }
 
 TEST_F(LlamaEngineTest, ReloadsFromTheRamTierWithoutTheFile) {

@@ -8,11 +8,13 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "engines/ggml/ggml_log.h"
 #include "engines/ggml/ggml_threads.h"
 #include "engines/llm/stop_filter.h"
 #include "ggml-backend.h"
+#include "ggml-cpu.h"
 #include "llama.h"
 
 namespace harvis {
@@ -132,12 +134,37 @@ Result<SamplerPtr> MakeSampler(const ChatOptions& options) {
   return chain;
 }
 
+// How many leading tokens of `prompt` a KV cache holding `cached` can keep: the common
+// prefix, but never the whole prompt, since the first sample needs the last token's logits.
+size_t ReusablePrefix(const std::vector<llama_token>& cached, const std::vector<llama_token>& prompt) {
+  const auto mismatch = std::mismatch(cached.begin(), cached.end(), prompt.begin(), prompt.end());
+  const auto common = static_cast<size_t>(mismatch.first - cached.begin());
+  return std::min(common, prompt.empty() ? 0 : prompt.size() - 1);
+}
+
 }  // namespace
 
 // One sequence slot: a llama context with its own KV cache, over the shared weights.
 struct LlamaEngine::Slot {
   llama_context* ctx = nullptr;
+  ggml_threadpool* threads = nullptr;  // ggml's threads for this context (AttachThreadPool)
   std::atomic<const CancellationToken*> cancel{nullptr};
+  // The tokens whose keys and values the KV cache holds, at positions 0..size()-1: the
+  // last prompt and what was generated after it. Written only by the holder of the slot.
+  std::vector<llama_token> cached;
+  std::uint64_t last_used = 0;  // when it was last returned (LlamaEngine::releases_); guarded by mu_
+
+  // Keeps the first n cached tokens and drops every later position from the KV cache
+  // (everything, if the cache cannot drop a part). KeepFirst(cached.size()) drops what a
+  // failed or aborted decode left behind (the ubatches it processed).
+  void KeepFirst(size_t n) {
+    llama_memory_t memory = llama_get_memory(ctx);
+    if (!llama_memory_seq_rm(memory, 0, static_cast<llama_pos>(n), -1)) {
+      llama_memory_clear(memory, true);
+      n = 0;
+    }
+    cached.resize(std::min(n, cached.size()));
+  }
 
   static bool Abort(void* data) {
     const auto* token = static_cast<Slot*>(data)->cancel.load();
@@ -145,6 +172,7 @@ struct LlamaEngine::Slot {
   }
   ~Slot() {
     if (ctx != nullptr) llama_free(ctx);
+    if (threads != nullptr) ggml_threadpool_free(threads);
   }
 };
 
@@ -329,9 +357,24 @@ Status LlamaEngine::CreateSlots(int count) {
                                                        " (context " + std::to_string(n_ctx_) + ")" +
                                                        GgmlErrorSuffix());
     }
+    AttachThreadPool(*slot);
     slots_.push_back(std::move(slot));
   }
   return Status::Ok();
+}
+
+// Without a pool of its own, ggml starts and joins its threads for every graph, i.e. for
+// every generated token. This pool lives as long as the slot; poll 0 makes its idle
+// threads sleep instead of spinning on cores that the HTTP loops and other engines need
+// (on 2 cores, spinning cost more tokens/s than it saved). Calls use as many of its
+// threads as the scheduler granted (llama_set_n_threads); without a pool, ggml's own.
+void LlamaEngine::AttachThreadPool(Slot& slot) const {
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (auto it = model_.options.find("threads"); it != model_.options.end()) threads = std::atoi(it->second.c_str());
+  ggml_threadpool_params params = ggml_threadpool_params_default(GgmlThreads(threads));
+  params.poll = 0;
+  slot.threads = ggml_threadpool_new(&params);
+  if (slot.threads != nullptr) llama_attach_threadpool(slot.ctx, slot.threads, nullptr);
 }
 
 void LlamaEngine::FreeAll() {
@@ -386,9 +429,41 @@ LlamaEngine::Slot* LlamaEngine::AcquireSlot() {
 void LlamaEngine::ReleaseSlot(Slot* slot) {
   {
     std::lock_guard lock(mu_);
+    slot->last_used = ++releases_;
     free_slots_.push_back(slot);
   }
   slot_returned_.notify_all();
+}
+
+// The slot for `prompt`, among `held` and the free ones: the one whose KV cache holds the
+// longest prefix of it if that is at least half the prompt, else the least recently used
+// (an empty one first), so that a new conversation does not evict one that goes on.
+LlamaEngine::Slot* LlamaEngine::SwapForBestSlot(Slot* held, const std::vector<std::int32_t>& prompt) {
+  std::lock_guard lock(mu_);
+  Slot* longest = held;
+  Slot* oldest = held;
+  size_t best = ReusablePrefix(held->cached, prompt);
+  for (Slot* slot : free_slots_) {
+    if (const size_t reuse = ReusablePrefix(slot->cached, prompt); reuse > best) {
+      best = reuse;
+      longest = slot;
+    }
+    if (slot->last_used < oldest->last_used) oldest = slot;
+  }
+  Slot* chosen = 2 * best >= prompt.size() ? longest : oldest;
+  if (chosen != held) *std::find(free_slots_.begin(), free_slots_.end(), chosen) = held;
+  return chosen;
+}
+
+Result<std::vector<std::int32_t>> LlamaEngine::Tokenize(const std::string& prompt) const {
+  const llama_vocab* vocab = llama_model_get_vocab(llama_model_);
+  const auto len = static_cast<int32_t>(prompt.size());
+  const int32_t n = -llama_tokenize(vocab, prompt.data(), len, nullptr, 0, /*add_special=*/true, /*parse_special=*/true);
+  std::vector<llama_token> tokens(static_cast<size_t>(std::max(0, n)));
+  if (n <= 0 || llama_tokenize(vocab, prompt.data(), len, tokens.data(), n, true, true) < 0) {
+    return Status(ErrorCode::kInvalidArgument, "the prompt could not be tokenized");
+  }
+  return tokens;
 }
 
 Result<std::string> LlamaEngine::ApplyTemplate(const std::vector<ChatMessage>& messages) const {
@@ -428,51 +503,62 @@ Result<ChatResult> LlamaEngine::Chat(const std::vector<ChatMessage>& messages, c
   } give_back{this, slot};
   auto prompt = ApplyTemplate(messages);
   if (!prompt.ok()) return prompt.status();
-
-  const llama_vocab* vocab = llama_model_get_vocab(llama_model_);
-  const int32_t len = static_cast<int32_t>(prompt->size());
-  int32_t n = -llama_tokenize(vocab, prompt->data(), len, nullptr, 0, /*add_special=*/true, /*parse_special=*/true);
-  std::vector<llama_token> tokens(static_cast<size_t>(std::max(0, n)));
-  if (n <= 0 || llama_tokenize(vocab, prompt->data(), len, tokens.data(), n, true, true) < 0) {
-    return Status(ErrorCode::kInvalidArgument, "the prompt could not be tokenized");
-  }
-  if (tokens.size() >= n_ctx_) {
-    return Status(ErrorCode::kInvalidArgument, "the prompt is " + std::to_string(tokens.size()) +
+  auto tokens = Tokenize(*prompt);
+  if (!tokens.ok()) return tokens.status();
+  if (tokens->size() >= n_ctx_) {
+    return Status(ErrorCode::kInvalidArgument, "the prompt is " + std::to_string(tokens->size()) +
                                                    " tokens; model '" + model_.name + "' holds " +
                                                    std::to_string(n_ctx_) + " (options.context)");
   }
+  give_back.slot = slot = SwapForBestSlot(slot, *tokens);
 
   llama_context* ctx = slot->ctx;
   slot->cancel.store(cancel);
   const int threads = GgmlThreads(options.threads);
   llama_set_n_threads(ctx, threads, threads);
-  llama_memory_clear(llama_get_memory(ctx), true);
+  // The prompt cache, as llama-server's cache_prompt: a conversation's next turn repeats
+  // the earlier turns, whose keys and values the slot still holds.
+  slot->KeepFirst(ReusablePrefix(slot->cached, *tokens));
 
   ChatResult result;
+  result.prompt_tokens = static_cast<int>(tokens->size());
+  result.cached_prompt_tokens = static_cast<int>(slot->cached.size());
   auto cancelled = [&] { return cancel != nullptr && cancel->cancelled(); };
-  // The prompt, in batches; llama.cpp aborts between graph steps when cancelled.
-  for (size_t at = 0; at < tokens.size(); at += options_.batch) {
-    const auto count = static_cast<int32_t>(std::min<size_t>(options_.batch, tokens.size() - at));
-    const int rc = llama_decode(ctx, llama_batch_get_one(tokens.data() + at, count));
-    if (rc == 2 || cancelled()) {
-      result.finish_reason = "cancelled";
-      return result;
+  // Evaluates tokens into the KV cache (the prompt in batches, or one sampled token):
+  // 0, kStopped when cancelled (llama.cpp aborts between graph steps), or llama.cpp's
+  // failure code.
+  constexpr int kStopped = 2;  // llama_decode's "aborted"
+  auto evaluate = [&](llama_token* first, size_t count) {
+    for (size_t at = 0; at < count; at += options_.batch) {
+      const auto n = static_cast<int32_t>(std::min<size_t>(options_.batch, count - at));
+      if (const int rc = llama_decode(ctx, llama_batch_get_one(first + at, n)); rc != 0) {
+        slot->KeepFirst(slot->cached.size());
+        return rc;
+      }
+      slot->cached.insert(slot->cached.end(), first + at, first + at + n);
+      if (cancelled()) return kStopped;
     }
-    if (rc != 0) {
-      return Status(ErrorCode::kInternal, "llama.cpp failed to evaluate the prompt (code " + std::to_string(rc) + ")");
-    }
+    return 0;
+  };
+  auto stopped = [&](int rc) -> Result<ChatResult> {
+    if (rc != kStopped) return Status(ErrorCode::kInternal, "llama.cpp failed to decode (code " + std::to_string(rc) + ")");
+    result.finish_reason = "cancelled";
+    return result;
+  };
+  if (const int rc = evaluate(tokens->data() + slot->cached.size(), tokens->size() - slot->cached.size())) {
+    return stopped(rc);
   }
 
+  const llama_vocab* vocab = llama_model_get_vocab(llama_model_);
   StopFilter filter(options.stop);
   auto emit = [&](const std::string& text) {
     if (text.empty()) return true;
     result.text += text;
     return on_token(text);
   };
-  std::size_t n_past = tokens.size();
   result.finish_reason = "length";
   while (options.max_tokens <= 0 || result.tokens < options.max_tokens) {
-    if (n_past >= n_ctx_) break;  // the context is full
+    if (slot->cached.size() >= n_ctx_) break;  // the context is full
     llama_token token = llama_sampler_sample(sampler->get(), ctx, -1);
     if (llama_vocab_is_eog(vocab, token)) {
       result.finish_reason = "stop";
@@ -487,13 +573,7 @@ Result<ChatResult> LlamaEngine::Chat(const std::vector<ChatMessage>& messages, c
       result.finish_reason = "stop";
       return result;
     }
-    const int rc = llama_decode(ctx, llama_batch_get_one(&token, 1));
-    ++n_past;
-    if (rc == 2 || cancelled()) {
-      result.finish_reason = "cancelled";
-      return result;
-    }
-    if (rc != 0) return Status(ErrorCode::kInternal, "llama.cpp failed to decode (code " + std::to_string(rc) + ")");
+    if (const int rc = evaluate(&token, 1)) return stopped(rc);
   }
   if (!emit(filter.Finish())) result.finish_reason = "cancelled";
   return result;

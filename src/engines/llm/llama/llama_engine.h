@@ -6,7 +6,9 @@
 // on the CPU (a GPU uploads them from the mapping). It then creates `parallel` llama contexts ("slots")
 // that share the weights, each with its own KV cache of `context` tokens; Chat() borrows
 // a free slot (waiting while all are busy), so up to `parallel` sequences generate at
-// once over one copy of the weights.
+// once over one copy of the weights. A slot keeps its KV cache after a call, and the next
+// call evaluates only the part of its prompt past the common prefix (llama-server's
+// prompt cache); a call takes the free slot whose cache holds most of its prompt.
 //
 // Placement: on a real GPU (DeviceTarget kind GPU, not simulated) LoadRequest::gpu_layers
 // layers go to ggml's GPU device `gpu_index` (-1: all of them, and the KV cache with them);
@@ -31,6 +33,7 @@
 //   context:       tokens of KV cache per slot (default 4096, at most the trained context)
 //   batch:         prompt tokens per decode call (default 512)
 //   flash_attn:    auto|true|false (default auto)
+//   threads:       CPU threads a call may use (the scheduler grants up to this; default 4)
 //   chat_template: a template name known to llama.cpp (e.g. chatml, llama3) or a template
 //                  text, instead of the file's
 //
@@ -115,9 +118,12 @@ class LlamaEngine final : public Engine {
   struct Slot;
   Status CreateModel(const DeviceTarget& device, int gpu_layers, const std::string& source);
   Status CreateSlots(int count);
+  void AttachThreadPool(Slot& slot) const;
   void FreeAll();
   Result<std::string> ApplyTemplate(const std::vector<ChatMessage>& messages) const;
+  Result<std::vector<std::int32_t>> Tokenize(const std::string& prompt) const;
   Slot* AcquireSlot();
+  Slot* SwapForBestSlot(Slot* held, const std::vector<std::int32_t>& prompt);
   void ReleaseSlot(Slot* slot);
 
   const ModelConfig model_;
@@ -137,6 +143,7 @@ class LlamaEngine final : public Engine {
   mutable std::mutex mu_;
   std::condition_variable slot_returned_;
   std::vector<Slot*> free_slots_;  // guarded by mu_
+  std::uint64_t releases_ = 0;     // guarded by mu_
   bool loaded_ = false;            // guarded by mu_
 };
 
