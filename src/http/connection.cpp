@@ -325,7 +325,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                 LoggablePath(request_.method), LoggablePath(request_.path), status_, length.empty() ? "-" : length, ms);
     in_flight_.reset();
     request_ = HttpRequest{};
-    stream_ended_ = false;
+    stream_ended_ = write_failed_ = false;
     if (written && keep_alive_) return ReadHeader(core_.options.keep_alive_timeout);
     Close();
   }
