@@ -28,14 +28,21 @@
 
 namespace harvis {
 
+// An engine's own loaded form of weights held in RAM, which only that engine reads back.
+struct LoadedWeights {
+  virtual ~LoadedWeights() = default;
+};
+
 // Model weights held in host RAM (the scheduler's RAM tier). `accounted_bytes` is what
 // the RAM budget is charged. Real engines hold `data` (whisper) or `file` (llama, which
-// maps it) of exactly that size; the simulated engine accounts its declared size without
-// allocating it (both may be null).
+// maps it) of about that size; the simulated engine accounts its declared size without
+// allocating it (both may be null). `loaded`, when set, lets the exporting engine skip
+// parsing the bytes again (llama: the model it ran on the CPU, mapped from `file`).
 struct WeightBlob {
   std::shared_ptr<const std::vector<std::uint8_t>> data;
   std::uint64_t accounted_bytes = 0;
   std::shared_ptr<const MemoryFile> file;
+  std::shared_ptr<const LoadedWeights> loaded;
 };
 
 // Where a model is placed. Engines placed on a simulated device run on the CPU.

@@ -308,6 +308,50 @@ TEST_F(LlamaEngineTest, ReloadsFromTheRamTierWithoutTheFile) {
   EXPECT_EQ(engine->ReadWeights().status().code(), ErrorCode::kNotFound);
 }
 
+// A GPU reload does not reuse the CPU model: it parses the memory file again, which must
+// give the same model.
+TEST_F(LlamaEngineTest, ReloadsFromTheRamTierBytesAlone) {
+  auto engine = Loaded(Config());
+  auto before = Ask(*engine, Greedy(10));
+  ASSERT_TRUE(before.ok());
+  auto weights = engine->ExportWeights();
+  ASSERT_TRUE(weights.has_value());
+  ASSERT_NE(weights->loaded, nullptr);  // it ran on the CPU
+  weights->loaded.reset();
+  engine->Unload();
+  LoadRequest load;
+  load.weights = &*weights;
+  Status st = engine->Load(load);
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto after = Ask(*engine, Greedy(10));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->text, before->text);
+}
+
+// The RAM tier keeps the loaded model after the engine that exported it is gone.
+TEST_F(LlamaEngineTest, TheRamTierModelOutlivesItsEngine) {
+  std::optional<WeightBlob> weights;
+  std::string before;
+  {
+    auto engine = Loaded(Config());
+    auto r = Ask(*engine, Greedy(10));
+    ASSERT_TRUE(r.ok());
+    before = r->text;
+    weights = engine->ExportWeights();
+    ASSERT_TRUE(weights.has_value());
+  }
+  auto engine = DefaultEngineRegistry().Create(Config());
+  ASSERT_TRUE(engine.ok());
+  LoadRequest load;
+  load.weights = &*weights;
+  Status st = (*engine)->Load(load);
+  ASSERT_TRUE(st.ok()) << st.message();
+  weights.reset();  // the engine holds what it uses
+  auto after = Ask(**engine, Greedy(10));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->text, before);
+}
+
 TEST_F(LlamaEngineTest, LoadsThePathTheRequestNames) {
   ModelConfig m = Config();
   m.path.clear();  // the file comes with the load request

@@ -85,6 +85,20 @@ bool AddReportedBuffer(const std::string& line, LlamaFootprint& out) {
   return true;
 }
 
+// Of the model buffers llama.cpp reported, the bytes it holds besides the mapped file
+// (weights repacked for the CPU, say): what keeping a loaded model costs beyond the file.
+std::uint64_t UnmappedModelBytes(const std::vector<std::string>& lines) {
+  std::uint64_t total = 0;
+  for (const auto& line : lines) {
+    std::uint64_t bytes = 0;
+    if (line.find(" model buffer size = ") != std::string::npos && line.find("CPU_Mapped") == std::string::npos &&
+        ParseLoggedSize(line, &bytes)) {
+      total += bytes;
+    }
+  }
+  return total;
+}
+
 std::string TokenPiece(const llama_vocab* vocab, llama_token token) {
   char buf[256];
   const int n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, /*special=*/false);
@@ -100,7 +114,10 @@ Result<WeightBlob> ReadGgufFile(const std::string& path) {
   if (!info.ok()) return info.status();
   auto file = MemoryFile::CopyOf(path);
   if (!file.ok()) return file.status();
-  return WeightBlob{nullptr, (*file)->size(), *file};
+  WeightBlob blob;
+  blob.accounted_bytes = (*file)->size();
+  blob.file = *file;
+  return blob;
 }
 
 struct SamplerFree {
@@ -217,15 +234,30 @@ std::uint64_t LlamaEngine::EstimateFootprint() const {
          slots * (PredictKvBytes(*info, n_ctx) + PredictComputeBytes(*info, n_ctx, std::min(options_.batch, 512u)));
 }
 
+// A model llama.cpp loaded from a memory file. On the CPU its weights are the file's
+// mapped pages, so the RAM tier keeps it with the file and a reload onto the CPU skips
+// parsing the GGUF and building the vocabulary: it only creates the contexts.
+struct LlamaEngine::LoadedModel final : LoadedWeights {
+  llama_model* model = nullptr;
+  bool on_cpu = false;                  // no layer on a real GPU
+  GgufModelInfo info;
+  std::vector<std::string> load_lines;  // what llama.cpp logged while loading it (buffer sizes)
+  ~LoadedModel() override { llama_model_free(model); }
+};
+
 Status LlamaEngine::Load(const LoadRequest& request) {
   Unload();
   std::string source;
+  const bool on_cpu = request.device.kind != DeviceKind::kGpu || request.device.simulated;
+  std::shared_ptr<const LoadedModel> kept;
   if (request.weights != nullptr) {
     if (!request.weights->file) {
       return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': the RAM-tier weights hold no bytes");
     }
     file_ = request.weights->file;
     source = "model '" + model_.name + "' (weights from RAM)";
+    kept = std::dynamic_pointer_cast<const LoadedModel>(request.weights->loaded);
+    if (kept && !(kept->on_cpu && on_cpu)) kept.reset();  // a GPU needs its buffers again
   } else {
     source = request.path.empty() ? model_.path : request.path;
     if (source.empty()) return Status(ErrorCode::kInvalidArgument, "model '" + model_.name + "': no model path");
@@ -233,12 +265,16 @@ Status LlamaEngine::Load(const LoadRequest& request) {
     if (!read.ok()) return read.status();
     file_ = read->file;
   }
-  auto info = InspectGgufFile(file_->path());
-  if (!info.ok()) {
-    file_.reset();
-    return Status(info.status().code(), source + ": " + info.status().message());
+  if (kept) {
+    info_ = kept->info;
+  } else {
+    auto info = InspectGgufFile(file_->path());
+    if (!info.ok()) {
+      file_.reset();
+      return Status(info.status().code(), source + ": " + info.status().message());
+    }
+    info_ = *info;
   }
-  info_ = *info;
   n_ctx_ = info_.n_ctx_train > 0 ? std::min(options_.context, info_.n_ctx_train) : options_.context;
 
   std::lock_guard load_lock(LoadMutex());
@@ -247,7 +283,21 @@ Status LlamaEngine::Load(const LoadRequest& request) {
   Status st;
   {
     GgmlLogCapture capture(&lines);
-    st = CreateModel(request.device, request.gpu_layers, source);
+    if (kept) {
+      UseModel(kept);
+      lines = kept->load_lines;
+      footprint_.gpu_layers = 0;
+    } else {
+      st = CreateModel(request.device, request.gpu_layers, source);
+      if (st.ok()) {
+        auto loaded = std::make_shared<LoadedModel>();
+        loaded->model = llama_model_;
+        loaded->on_cpu = on_cpu;
+        loaded->info = info_;
+        loaded->load_lines = lines;
+        UseModel(std::move(loaded));
+      }
+    }
     if (st.ok()) st = CreateSlots(std::max(1, model_.parallel));
   }
   if (!st.ok()) {
@@ -325,12 +375,17 @@ Status LlamaEngine::CreateModel(const DeviceTarget& device, int gpu_layers, cons
   if (llama_model_ == nullptr) {
     return Status(ErrorCode::kFailedPrecondition, source + ": llama.cpp could not load the model" + GgmlErrorSuffix());
   }
+  return Status::Ok();
+}
+
+void LlamaEngine::UseModel(std::shared_ptr<const LoadedModel> model) {
+  model_owner_ = std::move(model);
+  llama_model_ = model_owner_->model;
   template_ = options_.chat_template;
   if (template_.empty()) {
     const char* own = llama_model_chat_template(llama_model_, nullptr);
     template_ = own != nullptr ? own : "chatml";
   }
-  return Status::Ok();
 }
 
 Status LlamaEngine::CreateSlots(int count) {
@@ -379,7 +434,7 @@ void LlamaEngine::AttachThreadPool(Slot& slot) const {
 
 void LlamaEngine::FreeAll() {
   slots_.clear();
-  if (llama_model_ != nullptr) llama_model_free(llama_model_);
+  model_owner_.reset();
   llama_model_ = nullptr;
   file_.reset();
   footprint_ = LlamaFootprint{};
@@ -398,7 +453,14 @@ std::uint64_t LlamaEngine::HostBytes() const {
 
 std::optional<WeightBlob> LlamaEngine::ExportWeights() {
   if (llama_model_ == nullptr || !file_) return std::nullopt;
-  return WeightBlob{nullptr, file_->size(), file_};
+  WeightBlob blob;
+  blob.accounted_bytes = file_->size();
+  blob.file = file_;
+  if (model_owner_->on_cpu) {
+    blob.loaded = model_owner_;
+    blob.accounted_bytes += UnmappedModelBytes(model_owner_->load_lines);
+  }
+  return blob;
 }
 
 Result<WeightBlob> LlamaEngine::ReadWeights() const {

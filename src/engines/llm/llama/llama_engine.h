@@ -116,7 +116,9 @@ class LlamaEngine final : public Engine {
 
  private:
   struct Slot;
+  struct LoadedModel;
   Status CreateModel(const DeviceTarget& device, int gpu_layers, const std::string& source);
+  void UseModel(std::shared_ptr<const LoadedModel> model);
   Status CreateSlots(int count);
   void AttachThreadPool(Slot& slot) const;
   void FreeAll();
@@ -131,7 +133,8 @@ class LlamaEngine final : public Engine {
   int splittable_layers_ = 0;  // from the file's metadata at construction; 0 if unreadable
 
   // Written by Load/Unload only (never concurrently with Chat, engine.h).
-  llama_model* llama_model_ = nullptr;
+  llama_model* llama_model_ = nullptr;              // model_owner_'s
+  std::shared_ptr<const LoadedModel> model_owner_;  // shared with the RAM tier (ExportWeights)
   std::shared_ptr<const MemoryFile> file_;  // the GGUF's bytes, which llama.cpp maps
   GgufModelInfo info_;
   LlamaFootprint footprint_;
