@@ -11,7 +11,7 @@
 //               ExportWeights() gave the RAM tier: the model kept loaded on the CPU, and
 //               its bytes alone (parsed again, as for a GPU).
 //
-// Usage: llama_bench [--threads T] [--tokens N] [--rounds R] [--embd E] [--layers L]
+// Usage: llama_bench [--threads T] [--tokens N] [--rounds R] [--pause-ms P] [--embd E] [--layers L]
 // Needs llama-server: cmake --build --preset release --target deps_servers
 #include <httplib.h>
 
@@ -21,6 +21,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/bench_process.h"
@@ -40,6 +41,7 @@ struct Args {
   int threads = 2;
   int tokens = 64;
   int rounds = 5;
+  int pause_ms = 300;  // after each request (Measure)
   std::uint32_t embd = 512;
   std::uint32_t layers = 8;
 };
@@ -89,14 +91,22 @@ bool MeasureOnce(int port, const Args& a, Generation& out) {
 }
 
 // Both servers are up and warm (the first request loads the model); the rounds alternate
-// which goes first, so that a change in the machine's load hits both alike.
+// which goes first, so that a change in the machine's load hits both alike. A pause after
+// each request lets the server that answered go idle: llama-server's threads spin (ggml's
+// poll) for a while after a request, and on 2 cores that spin would slow whichever
+// request came next.
 bool Measure(int harvis_port, int server_port, const Args& a, Generation& harvis, Generation& server) {
+  auto measure = [&](int port, Generation& out) {
+    const bool ok = MeasureOnce(port, a, out);
+    std::this_thread::sleep_for(std::chrono::milliseconds(a.pause_ms));
+    return ok;
+  };
   Generation warmup;
-  if (!MeasureOnce(harvis_port, a, warmup) || !MeasureOnce(server_port, a, warmup)) return false;
+  if (!measure(harvis_port, warmup) || !measure(server_port, warmup)) return false;
   for (int r = 0; r < a.rounds; ++r) {
     const bool harvis_first = r % 2 == 0;
-    if (!MeasureOnce(harvis_first ? harvis_port : server_port, a, harvis_first ? harvis : server) ||
-        !MeasureOnce(harvis_first ? server_port : harvis_port, a, harvis_first ? server : harvis)) {
+    if (!measure(harvis_first ? harvis_port : server_port, harvis_first ? harvis : server) ||
+        !measure(harvis_first ? server_port : harvis_port, harvis_first ? server : harvis)) {
       return false;
     }
   }
@@ -208,11 +218,12 @@ bool ParseArgs(int argc, char** argv, Args& a) {
     if (k == "--threads") a.threads = v;
     else if (k == "--tokens") a.tokens = v;
     else if (k == "--rounds") a.rounds = v;
+    else if (k == "--pause-ms") a.pause_ms = v;
     else if (k == "--embd") a.embd = static_cast<std::uint32_t>(v);
     else if (k == "--layers") a.layers = static_cast<std::uint32_t>(v);
     else return false;
   }
-  return argc % 2 == 1 && a.threads > 0 && a.tokens > 1 && a.rounds > 0;
+  return argc % 2 == 1 && a.threads > 0 && a.tokens > 1 && a.rounds > 0 && a.pause_ms >= 0;
 }
 
 }  // namespace
@@ -220,7 +231,7 @@ bool ParseArgs(int argc, char** argv, Args& a) {
 int main(int argc, char** argv) {
   Args a;
   if (!ParseArgs(argc, argv, a)) {
-    std::fprintf(stderr, "usage: %s [--threads T] [--tokens N] [--rounds R] [--embd E] [--layers L]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--threads T] [--tokens N] [--rounds R] [--pause-ms P] [--embd E] [--layers L]\n", argv[0]);
     return 2;
   }
   if (!hb::BaselineServerBuilt(HARVIS_LLAMA_SERVER_BIN)) return 2;

@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -331,6 +332,13 @@ Result<Config> LoadConfig(const std::string& path, const Environment& env) {
   std::stringstream text;
   text << in.rdbuf();
   return ParseConfig(text.str(), file, env);
+}
+
+int ModelConfig::ThreadsOr(int fallback) const {
+  auto it = options.find("threads");
+  if (it == options.end()) return fallback;
+  const int n = std::atoi(it->second.c_str());
+  return n > 0 ? n : fallback;
 }
 
 }  // namespace harvis

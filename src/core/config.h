@@ -100,6 +100,10 @@ struct ModelConfig {
   // Engine-specific scalars, kept as written (validated by the loader where the engine
   // is known, e.g. simulated: load_time, infer_time, fail_load).
   std::map<std::string, std::string> options;
+
+  // options.threads when it is a positive integer, else `fallback`: the CPU threads the
+  // scheduler grants a call, and the size of an engine's thread pool.
+  int ThreadsOr(int fallback) const;
 };
 
 struct Config {

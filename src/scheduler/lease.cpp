@@ -77,12 +77,7 @@ void Lease::Release() {
 
 int Lease::WantedUnits() const {
   if (on_gpu_) return 1;
-  auto it = model_->config.options.find("threads");
-  if (it != model_->config.options.end()) {
-    int n = std::atoi(it->second.c_str());
-    if (n > 0) return n;
-  }
-  return 4;
+  return model_->config.ThreadsOr(4);
 }
 
 Result<Transcript> Lease::Transcribe(const std::vector<float>& pcm,

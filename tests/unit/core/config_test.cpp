@@ -214,5 +214,16 @@ TEST(Config, LoadConfigReadsTheFileOrHarvisConfig) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, ThreadsOptionOrTheFallback) {
+  ModelConfig m;
+  EXPECT_EQ(m.ThreadsOr(4), 4);
+  m.options["threads"] = "3";
+  EXPECT_EQ(m.ThreadsOr(4), 3);
+  for (const char* bad : {"0", "-2", "many"}) {
+    m.options["threads"] = bad;
+    EXPECT_EQ(m.ThreadsOr(4), 4) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace harvis

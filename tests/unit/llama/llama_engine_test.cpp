@@ -294,7 +294,9 @@ TEST_F(LlamaEngineTest, ReloadsFromTheRamTierWithoutTheFile) {
   ASSERT_TRUE(before.ok());
   auto weights = engine->ExportWeights();
   ASSERT_TRUE(weights.has_value());
-  EXPECT_EQ(weights->accounted_bytes, fs::file_size(copy));
+  // The file, and the heap of the model kept loaded with it (its vocabulary).
+  EXPECT_GE(weights->accounted_bytes, fs::file_size(copy));
+  EXPECT_LT(weights->accounted_bytes, fs::file_size(copy) + 64 * 1024 * 1024);
   engine->Unload();
   fs::remove(copy);  // a reload from RAM must not need the disk
 

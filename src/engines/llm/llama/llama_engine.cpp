@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "engines/ggml/ggml_log.h"
@@ -33,6 +34,18 @@ void InitLlamaOnce() {
     llama_log_set(&GgmlLogCallback, nullptr);
     llama_backend_init();
   });
+}
+
+// This process's anonymous resident memory (heap, not mapped files): /proc/self/status.
+std::int64_t AnonymousResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long long kib = 0;
+  while (status >> key) {
+    if (key == "RssAnon:" && status >> kib) return kib * 1024;
+    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
 }
 
 std::int64_t ResidentBytes() {
@@ -83,20 +96,6 @@ bool AddReportedBuffer(const std::string& line, LlamaFootprint& out) {
   const bool host = name.rfind("CPU", 0) == 0 || name.find("_Host") != std::string::npos;
   (host ? out.host_bytes : out.device_bytes) += bytes;
   return true;
-}
-
-// Of the model buffers llama.cpp reported, the bytes it holds besides the mapped file
-// (weights repacked for the CPU, say): what keeping a loaded model costs beyond the file.
-std::uint64_t UnmappedModelBytes(const std::vector<std::string>& lines) {
-  std::uint64_t total = 0;
-  for (const auto& line : lines) {
-    std::uint64_t bytes = 0;
-    if (line.find(" model buffer size = ") != std::string::npos && line.find("CPU_Mapped") == std::string::npos &&
-        ParseLoggedSize(line, &bytes)) {
-      total += bytes;
-    }
-  }
-  return total;
 }
 
 std::string TokenPiece(const llama_vocab* vocab, llama_token token) {
@@ -242,6 +241,9 @@ struct LlamaEngine::LoadedModel final : LoadedWeights {
   bool on_cpu = false;                  // no layer on a real GPU
   GgufModelInfo info;
   std::vector<std::string> load_lines;  // what llama.cpp logged while loading it (buffer sizes)
+  // The heap it took besides the mapped file (vocabulary, weights repacked for the CPU):
+  // what keeping it in the RAM tier costs beyond the file.
+  std::uint64_t heap_bytes = 0;
   ~LoadedModel() override { llama_model_free(model); }
 };
 
@@ -279,6 +281,7 @@ Status LlamaEngine::Load(const LoadRequest& request) {
 
   std::lock_guard load_lock(LoadMutex());
   const std::int64_t rss_before = ResidentBytes();
+  const std::int64_t heap_before = AnonymousResidentBytes();
   std::vector<std::string> lines;
   Status st;
   {
@@ -295,6 +298,8 @@ Status LlamaEngine::Load(const LoadRequest& request) {
         loaded->on_cpu = on_cpu;
         loaded->info = info_;
         loaded->load_lines = lines;
+        const std::int64_t heap = AnonymousResidentBytes() - heap_before;
+        loaded->heap_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(0, heap));
         UseModel(std::move(loaded));
       }
     }
@@ -424,8 +429,7 @@ Status LlamaEngine::CreateSlots(int count) {
 // (on 2 cores, spinning cost more tokens/s than it saved). Calls use as many of its
 // threads as the scheduler granted (llama_set_n_threads); without a pool, ggml's own.
 void LlamaEngine::AttachThreadPool(Slot& slot) const {
-  int threads = static_cast<int>(std::thread::hardware_concurrency());
-  if (auto it = model_.options.find("threads"); it != model_.options.end()) threads = std::atoi(it->second.c_str());
+  const int threads = model_.ThreadsOr(static_cast<int>(std::thread::hardware_concurrency()));
   ggml_threadpool_params params = ggml_threadpool_params_default(GgmlThreads(threads));
   params.poll = 0;
   slot.threads = ggml_threadpool_new(&params);
@@ -458,7 +462,7 @@ std::optional<WeightBlob> LlamaEngine::ExportWeights() {
   blob.file = file_;
   if (model_owner_->on_cpu) {
     blob.loaded = model_owner_;
-    blob.accounted_bytes += UnmappedModelBytes(model_owner_->load_lines);
+    blob.accounted_bytes += model_owner_->heap_bytes;
   }
   return blob;
 }
