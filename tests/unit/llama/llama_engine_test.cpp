@@ -42,6 +42,13 @@ class LlamaEngineTest : public ::testing::Test {
     return m;
   }
 
+  // Load() from weights the RAM tier holds.
+  static Status LoadFromRam(Engine& engine, const WeightBlob& weights) {
+    LoadRequest load;
+    load.weights = &weights;
+    return engine.Load(load);
+  }
+
   static std::unique_ptr<Engine> Loaded(const ModelConfig& model) {
     auto engine = DefaultEngineRegistry().Create(model);
     EXPECT_TRUE(engine.ok()) << engine.status().message();
@@ -300,9 +307,7 @@ TEST_F(LlamaEngineTest, ReloadsFromTheRamTierWithoutTheFile) {
   engine->Unload();
   fs::remove(copy);  // a reload from RAM must not need the disk
 
-  LoadRequest load;
-  load.weights = &*weights;
-  Status st = engine->Load(load);
+  Status st = LoadFromRam(*engine, *weights);
   ASSERT_TRUE(st.ok()) << st.message();
   auto after = Ask(*engine, Greedy(10));
   ASSERT_TRUE(after.ok());
@@ -321,9 +326,7 @@ TEST_F(LlamaEngineTest, ReloadsFromTheRamTierBytesAlone) {
   ASSERT_NE(weights->loaded, nullptr);  // it ran on the CPU
   weights->loaded.reset();
   engine->Unload();
-  LoadRequest load;
-  load.weights = &*weights;
-  Status st = engine->Load(load);
+  Status st = LoadFromRam(*engine, *weights);
   ASSERT_TRUE(st.ok()) << st.message();
   auto after = Ask(*engine, Greedy(10));
   ASSERT_TRUE(after.ok());
@@ -344,9 +347,7 @@ TEST_F(LlamaEngineTest, TheRamTierModelOutlivesItsEngine) {
   }
   auto engine = DefaultEngineRegistry().Create(Config());
   ASSERT_TRUE(engine.ok());
-  LoadRequest load;
-  load.weights = &*weights;
-  Status st = (*engine)->Load(load);
+  Status st = LoadFromRam(**engine, *weights);
   ASSERT_TRUE(st.ok()) << st.message();
   weights.reset();  // the engine holds what it uses
   auto after = Ask(**engine, Greedy(10));
